@@ -1,0 +1,14 @@
+//! Wire types of Roadie's local API (v1): JSON bodies, the event envelope, errors.
+//!
+//! Architecture invariant: these are the only types the daemon serialises onto the
+//! API. Domain types from `roadie-core` are converted here, explicitly, so a change
+//! inside the daemon never changes the contract by accident.
+
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod envelope;
+pub mod timefmt;
+
+pub use api::*;
+pub use envelope::{EventEnvelope, ENVELOPE_VERSION, envelope_json, event_data};

@@ -1,0 +1,222 @@
+//! Roadie's SQLite store: embedded migrations with a backup before any pending one,
+//! one writer thread that serialises and batches every write, and a small pool of
+//! read connections that run concurrently with it.
+//!
+//! Architecture invariant: this crate owns the schema. It speaks `roadie-core` types
+//! (ids, platforms, timestamps) and plain rows; it knows nothing of HTTP or JSON
+//! envelopes (event data arrives as JSON text and is stored as is).
+
+mod connection;
+mod credentials;
+mod error;
+mod events;
+mod migrations;
+mod writer;
+
+pub use credentials::OauthCredential;
+pub use error::StoreError;
+pub use events::{EventRow, NewEvent, Retention};
+pub use migrations::{MIGRATIONS, Migration, MigrationReport};
+pub use writer::CommitHook;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use roadie_core::EventId;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+/// Tuning knobs; the defaults suit a streamer's PC.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How long a connection waits on a lock before failing.
+    pub busy_timeout: Duration,
+    /// Most write commands committed in one transaction.
+    pub max_batch: usize,
+    /// Capacity of the queue in front of the writer (publishers wait when it is full).
+    pub queue_capacity: usize,
+    /// Backups of the database kept in `backups/` (older ones are deleted).
+    pub keep_backups: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            busy_timeout: Duration::from_secs(5),
+            max_batch: 4096,
+            queue_capacity: 16_384,
+            keep_backups: 5,
+        }
+    }
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    options: StoreOptions,
+    writer: mpsc::Sender<writer::Command>,
+    readers: Mutex<Vec<Connection>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, backs it up and applies
+    /// pending migrations, and starts the writer thread. `on_commit` runs on the
+    /// writer thread after every commit that stored events, with those events in order.
+    pub fn open(
+        path: &Path,
+        options: StoreOptions,
+        on_commit: CommitHook,
+    ) -> Result<(Store, MigrationReport), StoreError> {
+        let mut write_connection = connection::open_writer(path, options.busy_timeout)?;
+        let report = migrations::apply(&mut write_connection, path, options.keep_backups)?;
+        let last_id = events::latest_id(&write_connection)?;
+        let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
+        let thread = writer::spawn(write_connection, receiver, last_id, options.max_batch, on_commit)?;
+        let store = Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                options,
+                writer: sender,
+                readers: Mutex::new(Vec::new()),
+                writer_thread: Mutex::new(Some(thread)),
+            }),
+        };
+        Ok((store, report))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Queues an event for the next batch. Returns once it is queued, not stored;
+    /// waits only while the writer's queue is full.
+    pub async fn append_event(&self, event: NewEvent) -> Result<(), StoreError> {
+        self.send(writer::Command::Append { events: vec![event], ack: None }).await
+    }
+
+    /// Stores events in order and returns their ids once the transaction committed.
+    pub async fn append_events_acked(&self, events: Vec<NewEvent>) -> Result<Vec<EventId>, StoreError> {
+        let (ack, answer) = oneshot::channel();
+        self.send(writer::Command::Append { events, ack: Some(ack) }).await?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Inserts or replaces an OAuth credential's metadata.
+    pub async fn upsert_credential(&self, credential: OauthCredential, now_ms: i64) -> Result<(), StoreError> {
+        credential.validate()?;
+        self.write(move |connection| credentials::upsert(connection, &credential, now_ms)).await
+    }
+
+    /// Deletes an OAuth credential's metadata; true when it existed.
+    pub async fn delete_credential(&self, platform: roadie_core::Platform, account_id: String) -> Result<bool, StoreError> {
+        self.write(move |connection| credentials::delete(connection, platform, &account_id)).await
+    }
+
+    /// Deletes events beyond the retention limits; returns how many were deleted.
+    pub async fn prune_events(&self, retention: Retention, now_ms: i64) -> Result<u64, StoreError> {
+        self.write(move |connection| events::prune(connection, retention, now_ms)).await
+    }
+
+    /// Runs `operation` inside the writer's current batch transaction (in a savepoint
+    /// of its own, so its failure rolls back only its own changes).
+    pub async fn write<T, F>(&self, operation: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (ack, answer) = oneshot::channel();
+        self.send(writer::Command::Write(writer::job(operation, ack))).await?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Waits until everything queued before this call is committed.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (ack, answer) = oneshot::channel();
+        self.send(writer::Command::Flush(ack)).await?;
+        answer.await.map_err(|_| StoreError::WriterGone)
+    }
+
+    /// Stops the writer after it committed everything queued, waiting at most `timeout`.
+    /// Returns false when the writer did not finish in time.
+    pub async fn close(&self, timeout: Duration) -> bool {
+        let (ack, answer) = oneshot::channel();
+        if self.inner.writer.send(writer::Command::Shutdown(ack)).await.is_err() {
+            return true;
+        }
+        let finished = tokio::time::timeout(timeout, answer).await.is_ok();
+        if finished {
+            let handle = self.inner.writer_thread.lock().ok().and_then(|mut slot| slot.take());
+            if let Some(handle) = handle {
+                let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+            }
+        }
+        finished
+    }
+
+    /// Events with ids after `since` (all when `None`), oldest first, optionally only of `types`.
+    pub async fn events_after(&self, since: Option<EventId>, types: Vec<String>, limit: usize) -> Result<Vec<EventRow>, StoreError> {
+        self.read(move |connection| events::after(connection, since, &types, limit)).await
+    }
+
+    /// The newest `limit` events (optionally of `types`), returned oldest first.
+    pub async fn recent_events(&self, types: Vec<String>, limit: usize) -> Result<Vec<EventRow>, StoreError> {
+        self.read(move |connection| events::recent(connection, &types, limit)).await
+    }
+
+    /// Number of events in the log.
+    pub async fn event_count(&self) -> Result<u64, StoreError> {
+        self.read(events::count).await
+    }
+
+    /// Every stored OAuth credential.
+    pub async fn credentials(&self) -> Result<Vec<OauthCredential>, StoreError> {
+        self.read(credentials::all).await
+    }
+
+    /// Runs a read on a pooled read-only connection, off the async threads.
+    pub async fn read<T, F>(&self, operation: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().ok().and_then(|mut pool| pool.pop());
+            let connection = match pooled {
+                Some(connection) => connection,
+                None => connection::open_reader(&inner.path, inner.options.busy_timeout)?,
+            };
+            let result = operation(&connection);
+            if let Ok(mut pool) = inner.readers.lock() {
+                // Keep a few warm connections; extra ones close here.
+                if pool.len() < 4 {
+                    pool.push(connection);
+                }
+            }
+            result
+        })
+        .await
+        .map_err(|_| StoreError::WriterGone)?
+    }
+
+    async fn send(&self, command: writer::Command) -> Result<(), StoreError> {
+        self.inner.writer.send(command).await.map_err(|_| StoreError::WriterGone)
+    }
+}
+
+/// Current Unix time in milliseconds (the store's clock for ids and bookkeeping).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

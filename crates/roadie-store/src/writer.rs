@@ -1,0 +1,232 @@
+//! The one writer: a thread that owns the write connection, drains its queue into
+//! batches, commits each batch in one transaction, and only then acknowledges and
+//! announces what it stored. Nothing is visible to readers or subscribers before it
+//! is durable, so a crash never takes back an event someone has already seen.
+
+use std::hash::{BuildHasher, Hasher, RandomState};
+
+use rusqlite::{Connection, params};
+use tokio::sync::{mpsc, oneshot};
+
+use roadie_core::{EventId, EventIdGenerator};
+
+use crate::events::{EventRow, INSERT, NewEvent};
+use crate::StoreError;
+
+/// Called on the writer thread after each commit, with the events it stored, in order.
+pub type CommitHook = Box<dyn FnMut(&[EventRow]) + Send>;
+
+/// A write to run inside the writer's batch transaction.
+pub(crate) trait WriteJob: Send {
+    /// Runs the write; false when it failed (its savepoint is then rolled back).
+    fn run(&mut self, connection: &Connection) -> bool;
+    /// Delivers the result once the batch committed, or the commit's error.
+    fn finish(self: Box<Self>, commit: Result<(), String>);
+}
+
+pub(crate) type Job = Box<dyn WriteJob>;
+
+struct TypedJob<T, F> {
+    operation: Option<F>,
+    result: Option<Result<T, StoreError>>,
+    ack: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> WriteJob for TypedJob<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, connection: &Connection) -> bool {
+        let Some(operation) = self.operation.take() else { return false };
+        let result = operation(connection);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), String>) {
+        let outcome = match (self.result, commit) {
+            (Some(Err(error)), _) => Err(error),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (_, Err(reason)) => Err(StoreError::Invalid { field: "transaction", reason }),
+            (None, Ok(())) => Err(StoreError::WriterGone),
+        };
+        let _ = self.ack.send(outcome);
+    }
+}
+
+pub(crate) fn job<T, F>(operation: F, ack: oneshot::Sender<Result<T, StoreError>>) -> Job
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    Box::new(TypedJob { operation: Some(operation), result: None, ack })
+}
+
+pub(crate) type AppendAck = oneshot::Sender<Result<Vec<EventId>, StoreError>>;
+
+pub(crate) enum Command {
+    Append { events: Vec<NewEvent>, ack: Option<AppendAck> },
+    Write(Job),
+    Flush(oneshot::Sender<()>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+pub(crate) fn spawn(
+    connection: Connection,
+    receiver: mpsc::Receiver<Command>,
+    last_id: Option<EventId>,
+    max_batch: usize,
+    on_commit: CommitHook,
+) -> Result<std::thread::JoinHandle<()>, StoreError> {
+    let generator = last_id.map(EventIdGenerator::after).unwrap_or_default();
+    let mut writer = Writer { connection, generator, entropy: RandomState::new(), counter: 0, on_commit };
+    std::thread::Builder::new()
+        .name("roadie-db-writer".into())
+        .spawn(move || writer.run(receiver, max_batch.max(1)))
+        .map_err(|source| StoreError::Io { context: "starting the database writer thread".into(), source })
+}
+
+struct Writer {
+    connection: Connection,
+    generator: EventIdGenerator,
+    entropy: RandomState,
+    counter: u64,
+    on_commit: CommitHook,
+}
+
+impl Writer {
+    fn run(&mut self, mut receiver: mpsc::Receiver<Command>, max_batch: usize) {
+        let mut batch = Vec::with_capacity(max_batch.min(1024));
+        while let Some(first) = receiver.blocking_recv() {
+            batch.push(first);
+            while batch.len() < max_batch {
+                match receiver.try_recv() {
+                    Ok(command) => batch.push(command),
+                    Err(_) => break,
+                }
+            }
+            let stop = self.commit_batch(&mut batch);
+            if stop {
+                break;
+            }
+        }
+        tracing::debug!("database writer stopped");
+    }
+
+    /// 128 bits that differ per call and per process (uniqueness, not secrecy: ids
+    /// are also kept unique by the monotonic generator).
+    fn random_bits(entropy: &RandomState, counter: &mut u64) -> u128 {
+        *counter = counter.wrapping_add(1);
+        let mut high = entropy.build_hasher();
+        high.write_u64(*counter);
+        let mut low = entropy.build_hasher();
+        low.write_u64(!*counter);
+        (u128::from(high.finish()) << 64) | u128::from(low.finish())
+    }
+
+    /// Commits one batch; true when a shutdown was requested.
+    fn commit_batch(&mut self, batch: &mut Vec<Command>) -> bool {
+        let mut stored: Vec<EventRow> = Vec::new();
+        let mut append_acks: Vec<(AppendAck, Result<Vec<EventId>, StoreError>)> = Vec::new();
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+        let mut shutdown = false;
+
+        let began = self.connection.execute_batch("BEGIN IMMEDIATE");
+        if let Err(error) = began {
+            tracing::error!(%error, "could not start a write transaction");
+        }
+        for command in batch.drain(..) {
+            match command {
+                Command::Append { events, ack } => {
+                    let result = self.append(events, &mut stored);
+                    match ack {
+                        Some(ack) => append_acks.push((ack, result)),
+                        None => {
+                            if let Err(error) = result {
+                                tracing::error!(%error, "could not store an event");
+                            }
+                        }
+                    }
+                }
+                Command::Write(mut job) => {
+                    let _ = self.connection.execute_batch("SAVEPOINT job");
+                    if !job.run(&self.connection) {
+                        let _ = self.connection.execute_batch("ROLLBACK TO job");
+                    }
+                    let _ = self.connection.execute_batch("RELEASE job");
+                    jobs.push(job);
+                }
+                Command::Flush(waiter) => waiters.push(waiter),
+                Command::Shutdown(waiter) => {
+                    waiters.push(waiter);
+                    shutdown = true;
+                }
+            }
+        }
+        let commit = self.connection.execute_batch("COMMIT").map_err(|error| {
+            tracing::error!(%error, "a write transaction failed to commit");
+            let _ = self.connection.execute_batch("ROLLBACK");
+            error.to_string()
+        });
+        if commit.is_err() {
+            stored.clear();
+        }
+        for (ack, result) in append_acks {
+            let outcome = match (&commit, result) {
+                (Ok(()), result) => result,
+                (Err(reason), _) => Err(StoreError::Invalid { field: "transaction", reason: reason.clone() }),
+            };
+            let _ = ack.send(outcome);
+        }
+        for job in jobs {
+            job.finish(commit.clone());
+        }
+        if !stored.is_empty() {
+            (self.on_commit)(&stored);
+        }
+        for waiter in waiters {
+            let _ = waiter.send(());
+        }
+        shutdown
+    }
+
+    /// Inserts one producer's events under a savepoint: all of them or none.
+    fn append(&mut self, events: Vec<NewEvent>, stored: &mut Vec<EventRow>) -> Result<Vec<EventId>, StoreError> {
+        self.connection.execute_batch("SAVEPOINT append")?;
+        let first_new = stored.len();
+        let mut ids = Vec::with_capacity(events.len());
+        let outcome = (|| -> Result<(), StoreError> {
+            let mut statement = self.connection.prepare_cached(INSERT)?;
+            for event in events {
+                let now = u64::try_from(crate::now_ms()).unwrap_or(0);
+                let random = Self::random_bits(&self.entropy, &mut self.counter);
+                let id = self.generator.next(now, random);
+                let id_text = id.to_string();
+                statement.execute(params![id_text, event.at_ms, event.platform.as_str(), event.kind, event.data_json])?;
+                ids.push(id);
+                stored.push(EventRow {
+                    id,
+                    at_ms: event.at_ms,
+                    platform: event.platform.as_str().to_owned(),
+                    kind: event.kind.to_owned(),
+                    data_json: event.data_json,
+                });
+            }
+            Ok(())
+        })();
+        match outcome {
+            Ok(()) => {
+                self.connection.execute_batch("RELEASE append")?;
+                Ok(ids)
+            }
+            Err(error) => {
+                stored.truncate(first_new);
+                let _ = self.connection.execute_batch("ROLLBACK TO append; RELEASE append");
+                Err(error)
+            }
+        }
+    }
+}
