@@ -1,0 +1,104 @@
+//! Command-line arguments. Only what works is listed here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Roadie: a light, local companion daemon for livestreamers.
+#[derive(Debug, Parser)]
+#[command(name = "roadie", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Config file (default: $ROADIE_CONFIG, else <config dir>/roadie/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Data directory (default: $ROADIE_DATA_DIR, else <data dir>/roadie).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Machine-readable output: one JSON document, or one per line for streams.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Log line format of the daemon (overrides [log] format).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormatArg>,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    /// For people.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon in the foreground (Ctrl-C stops it).
+    Daemon,
+    /// Show the running daemon's health.
+    Status,
+    /// Print stored events, or follow the live stream.
+    Events(EventsArgs),
+    /// Store or delete secrets in the keystore (the value is read from stdin).
+    Secrets(SecretsArgs),
+    /// Measure start-up time, idle memory and event throughput.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Keep streaming live events until interrupted.
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Only this event type (repeatable), e.g. chat.message.
+    #[arg(long = "type", value_name = "T")]
+    pub types: Vec<String>,
+    /// Start after this event id (replays stored events first).
+    #[arg(long, value_name = "ID")]
+    pub since: Option<String>,
+    /// How many stored events to print without --follow.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsArgs {
+    #[command(subcommand)]
+    pub action: SecretsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsAction {
+    /// Store KEY (e.g. obs.password, kick.client_secret); the value is read from stdin.
+    Set {
+        /// The key.
+        key: String,
+    },
+    /// Delete KEY.
+    Delete {
+        /// The key.
+        key: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Seconds to wait before sampling idle memory.
+    #[arg(long, default_value_t = 60)]
+    pub idle_secs: u64,
+    /// Events to push through bus, store and fan-out.
+    #[arg(long, default_value_t = 200_000)]
+    pub events: usize,
+    /// Daemon starts to time.
+    #[arg(long, default_value_t = 5)]
+    pub starts: usize,
+}

@@ -1,0 +1,231 @@
+//! A typed async client for Roadie's local API, used by the CLI, tests and tools.
+
+use futures_util::StreamExt;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use roadie_protocol::{CustomEvent, ErrorBody, EventEnvelope, EventHistory, Health, PublishRequest, Published, SecretChanged, SecretValue, Status};
+
+/// What a call to the daemon can end in.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Nothing answers at the address: the daemon is not running.
+    #[error("the roadie daemon is not running (nothing answers at {address}); start it with `roadie daemon`")]
+    Unreachable {
+        /// The address tried.
+        address: String,
+    },
+    /// The daemon answered with an error.
+    #[error("{message} ({code}, HTTP {status})")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The error code.
+        code: String,
+        /// The message.
+        message: String,
+    },
+    /// The answer was not what the API promises.
+    #[error("unexpected answer from the daemon: {0}")]
+    Protocol(String),
+    /// The event stream was closed by the daemon.
+    #[error("the daemon closed the event stream (code {code}): {reason}")]
+    StreamClosed {
+        /// WebSocket close code.
+        code: u16,
+        /// The daemon's reason.
+        reason: String,
+    },
+}
+
+impl ClientError {
+    /// True when the daemon could not be reached at all.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ClientError::Unreachable { .. })
+    }
+}
+
+/// A connection to one daemon.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    address: String,
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("address", &self.address).field("token", &self.token.as_ref().map(|_| "[redacted]")).finish()
+    }
+}
+
+impl Client {
+    /// A client for the daemon at `address` (`host:port`), authenticating with `token`.
+    pub fn new(address: impl Into<String>, token: Option<String>) -> Client {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .unwrap_or_default();
+        Client { http, address: address.into(), token }
+    }
+
+    /// The daemon's address.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let builder = self.http.request(method, format!("http://{}{path}", self.address));
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ClientError> {
+        let response = builder.send().await.map_err(|error| {
+            if error.is_connect() || error.is_timeout() {
+                ClientError::Unreachable { address: self.address.clone() }
+            } else {
+                ClientError::Protocol(error.to_string())
+            }
+        })?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|error| ClientError::Protocol(error.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|error| ClientError::Protocol(error.to_string()));
+        }
+        Err(api_error(status, &body))
+    }
+
+    /// `GET /api/v1/health`.
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.call(self.request(Method::GET, "/api/v1/health")).await
+    }
+
+    /// `GET /api/v1/status`.
+    pub async fn status(&self) -> Result<Status, ClientError> {
+        self.call(self.request(Method::GET, "/api/v1/status")).await
+    }
+
+    /// `GET /api/v1/events/history`.
+    pub async fn history(&self, types: &[String], since: Option<&str>, limit: Option<usize>) -> Result<EventHistory, ClientError> {
+        let mut query: Vec<(&str, String)> = types.iter().map(|kind| ("type", kind.clone())).collect();
+        if let Some(since) = since {
+            query.push(("since", since.to_owned()));
+        }
+        if let Some(limit) = limit {
+            query.push(("limit", limit.to_string()));
+        }
+        self.call(self.request(Method::GET, "/api/v1/events/history").query(&query)).await
+    }
+
+    /// `POST /api/v1/events`: publishes custom events, returns their ids once stored.
+    pub async fn publish(&self, events: Vec<CustomEvent>) -> Result<Published, ClientError> {
+        self.call(self.request(Method::POST, "/api/v1/events").json(&PublishRequest::Many(events))).await
+    }
+
+    /// `PUT /api/v1/secrets/{key}`.
+    pub async fn set_secret(&self, key: &str, value: String) -> Result<SecretChanged, ClientError> {
+        self.call(self.request(Method::PUT, &format!("/api/v1/secrets/{key}")).json(&SecretValue { value })).await
+    }
+
+    /// `DELETE /api/v1/secrets/{key}`.
+    pub async fn delete_secret(&self, key: &str) -> Result<SecretChanged, ClientError> {
+        self.call(self.request(Method::DELETE, &format!("/api/v1/secrets/{key}"))).await
+    }
+
+    /// Opens `GET /api/v1/events` as a WebSocket.
+    pub async fn subscribe(&self, types: &[String], since: Option<&str>) -> Result<EventStream, ClientError> {
+        let mut query: Vec<String> = types.iter().map(|kind| format!("type={kind}")).collect();
+        if let Some(since) = since {
+            query.push(format!("since={since}"));
+        }
+        let url = format!("ws://{}/api/v1/events?{}", self.address, query.join("&"));
+        let mut request = url.into_client_request().map_err(|error| ClientError::Protocol(error.to_string()))?;
+        if let Some(token) = &self.token {
+            let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|error| ClientError::Protocol(error.to_string()))?;
+            request.headers_mut().insert("authorization", value);
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(EventStream { socket }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response.body().clone().unwrap_or_default();
+                Err(api_error(StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY), &body))
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Io(_)) => Err(ClientError::Unreachable { address: self.address.clone() }),
+            Err(error) => Err(ClientError::Protocol(error.to_string())),
+        }
+    }
+}
+
+fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(parsed) => ClientError::Api { status: status.as_u16(), code: parsed.error.code, message: parsed.error.message },
+        Err(_) => ClientError::Api { status: status.as_u16(), code: "unknown".into(), message: String::from_utf8_lossy(body).into_owned() },
+    }
+}
+
+/// A live event stream.
+#[derive(Debug)]
+pub struct EventStream {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl EventStream {
+    /// The next envelope as raw JSON text; `None` when the daemon closed normally.
+    pub async fn next_text(&mut self) -> Option<Result<String, ClientError>> {
+        loop {
+            let message = match self.socket.next().await? {
+                Ok(message) => message,
+                Err(error) => return Some(Err(ClientError::Protocol(error.to_string()))),
+            };
+            match message {
+                Message::Text(text) => return Some(Ok(text.to_string())),
+                Message::Close(Some(frame)) if frame.code != CloseCode::Normal => {
+                    return Some(Err(ClientError::StreamClosed { code: frame.code.into(), reason: frame.reason.to_string() }));
+                }
+                Message::Close(_) => return None,
+                _ => {}
+            }
+        }
+    }
+
+    /// The next envelope, parsed.
+    pub async fn next_event(&mut self) -> Option<Result<EventEnvelope, ClientError>> {
+        let text = match self.next_text().await? {
+            Ok(text) => text,
+            Err(error) => return Some(Err(error)),
+        };
+        Some(serde_json::from_str(&text).map_err(|error| ClientError::Protocol(error.to_string())))
+    }
+
+    /// Closes the stream politely.
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_the_token() {
+        let client = Client::new("127.0.0.1:1", Some("very-secret-token".into()));
+        assert!(!format!("{client:?}").contains("very-secret-token"));
+    }
+
+    #[test]
+    fn error_bodies_are_parsed() {
+        let error = api_error(StatusCode::UNAUTHORIZED, br#"{"error":{"code":"unauthorized","message":"no"}}"#);
+        assert!(matches!(error, ClientError::Api { status: 401, ref code, .. } if code == "unauthorized"));
+    }
+}

@@ -1,0 +1,218 @@
+//! The event endpoints: the WebSocket stream with `type` filters and `since` replay,
+//! stored history, and publishing custom events.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use tokio::sync::broadcast::error::RecvError;
+
+use roadie_core::{Event, EventId, EventKind, Platform, Timestamp};
+use roadie_protocol::{EventEnvelope, EventHistory, PublishRequest, Published};
+
+use super::{ApiError, AppState};
+use crate::bus::Frame;
+
+/// Rows fetched per store read while replaying.
+const REPLAY_PAGE: usize = 1000;
+/// Most custom events in one publish request.
+const MAX_PUBLISH: usize = 10_000;
+/// WebSocket close code for "policy violation": used when a consumer is too slow.
+const CLOSE_TOO_SLOW: u16 = 1008;
+/// WebSocket close code "going away": the daemon shuts down.
+const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// Parsed `?type=...&since=...&limit=...`.
+#[derive(Debug, Default)]
+struct EventQuery {
+    types: Vec<String>,
+    since: Option<EventId>,
+    limit: Option<usize>,
+}
+
+fn parse_query(raw: Option<&str>) -> Result<EventQuery, ApiError> {
+    let mut query = EventQuery::default();
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        match key.as_ref() {
+            "type" => {
+                if !EventKind::TYPE_NAMES.contains(&value.as_ref()) {
+                    return Err(ApiError::bad_request(format!(
+                        "unknown event type {value:?}; known types: {}",
+                        EventKind::TYPE_NAMES.join(", ")
+                    )));
+                }
+                query.types.push(value.into_owned());
+            }
+            "since" => {
+                let id = value.parse::<EventId>().map_err(|error| ApiError::bad_request(format!("since: {error}")))?;
+                query.since = Some(id);
+            }
+            "limit" => {
+                let limit = value.parse::<usize>().map_err(|_| ApiError::bad_request("limit: expected a whole number"))?;
+                query.limit = Some(limit);
+            }
+            other => return Err(ApiError::bad_request(format!("unknown query parameter {other:?}"))),
+        }
+    }
+    Ok(query)
+}
+
+/// Upgrades to a WebSocket that sends one event envelope per text frame.
+///
+/// Stored events after `since` are replayed first, then live events follow with no
+/// gap and no duplicate. A client that falls more than the fan-out capacity behind is
+/// closed with code 1008 and a reason naming the last id it got, so it can resume.
+#[utoipa::path(get, path = "/api/v1/events", security(("bearer" = [])),
+    params(("type" = Option<Vec<String>>, Query, description = "only these types (repeatable)"),
+           ("since" = Option<String>, Query, description = "replay stored events after this id first")),
+    responses((status = 101, description = "WebSocket: one EventEnvelope per text frame"), (status = 400, body = roadie_protocol::ErrorBody)))]
+pub async fn stream(State(state): State<AppState>, RawQuery(raw): RawQuery, upgrade: WebSocketUpgrade) -> Result<Response, ApiError> {
+    let query = parse_query(raw.as_deref())?;
+    Ok(upgrade.on_upgrade(move |socket| serve_stream(state, query, socket)))
+}
+
+async fn serve_stream(state: AppState, query: EventQuery, mut socket: WebSocket) {
+    // Subscribe before replaying so nothing committed meanwhile is missed.
+    let mut live = state.bus.subscribe();
+    let mut shutdown = state.shutdown.clone();
+    let mut last_sent = query.since.unwrap_or(EventId::MIN);
+    let wanted = |kind: &str| query.types.is_empty() || query.types.iter().any(|wanted| wanted == kind);
+
+    if query.since.is_some() {
+        loop {
+            let page = match state.bus.store().events_after(Some(last_sent), query.types.clone(), REPLAY_PAGE).await {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::error!(%error, "event replay failed");
+                    let _ = close(&mut socket, 1011, "replay failed; see the daemon log").await;
+                    return;
+                }
+            };
+            let complete = page.len() < REPLAY_PAGE;
+            for row in &page {
+                let frame = Frame::from_row(row);
+                if socket.send(Message::Text(frame.json)).await.is_err() {
+                    return;
+                }
+                last_sent = row.id;
+            }
+            if complete {
+                break;
+            }
+        }
+    }
+
+    loop {
+        tokio::select! {
+            received = live.recv() => match received {
+                Ok(frame) => {
+                    if frame.id <= last_sent || !wanted(&frame.kind) {
+                        continue;
+                    }
+                    let frame: Arc<Frame> = frame;
+                    if socket.send(Message::Text(frame.json.clone())).await.is_err() {
+                        return;
+                    }
+                    last_sent = frame.id;
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, last_sent = %last_sent, "cut off a slow event-stream subscriber");
+                    let reason = format!("too slow: fell {missed} events behind; reconnect with since={last_sent}");
+                    let _ = close(&mut socket, CLOSE_TOO_SLOW, &reason).await;
+                    return;
+                }
+                Err(RecvError::Closed) => {
+                    let _ = close(&mut socket, CLOSE_GOING_AWAY, "daemon shutting down").await;
+                    return;
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            _ = shutdown.changed() => {
+                let _ = close(&mut socket, CLOSE_GOING_AWAY, "daemon shutting down").await;
+                return;
+            }
+        }
+    }
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), axum::Error> {
+    // Close reasons are limited to 123 bytes by the protocol.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    socket.send(Message::Close(Some(CloseFrame { code, reason: reason[..end].to_owned().into() }))).await
+}
+
+/// Stored events: after `since` (oldest first), else the newest `limit` (default 100, at most 1000).
+#[utoipa::path(get, path = "/api/v1/events/history", security(("bearer" = [])),
+    params(("type" = Option<Vec<String>>, Query, description = "only these types (repeatable)"),
+           ("since" = Option<String>, Query, description = "events after this id"),
+           ("limit" = Option<usize>, Query, description = "at most this many (default 100, max 1000)")),
+    responses((status = 200, body = EventHistory), (status = 400, body = roadie_protocol::ErrorBody)))]
+pub async fn history(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<EventHistory>, ApiError> {
+    let query = parse_query(raw.as_deref())?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let store = state.bus.store();
+    let rows = match query.since {
+        Some(since) => store.events_after(Some(since), query.types, limit).await,
+        None => store.recent_events(query.types, limit).await,
+    }
+    .map_err(|error| ApiError::internal("reading the event log failed", &error))?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let frame = Frame::from_row(row);
+        let envelope: EventEnvelope = serde_json::from_str(frame.json.as_str())
+            .map_err(|error| ApiError::internal("a stored event is not valid JSON", &error))?;
+        events.push(envelope);
+    }
+    Ok(Json(EventHistory { events }))
+}
+
+/// Publishes custom events (type `custom`, platform `roadie`); answers once they are stored.
+#[utoipa::path(post, path = "/api/v1/events", security(("bearer" = [])), request_body = PublishRequest,
+    responses((status = 200, body = Published), (status = 400, body = roadie_protocol::ErrorBody)))]
+pub async fn publish(State(state): State<AppState>, body: Result<Json<PublishRequest>, JsonRejection>) -> Result<Json<Published>, ApiError> {
+    let Json(request) = body.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+    let customs = match request {
+        PublishRequest::One(event) => vec![event],
+        PublishRequest::Many(events) => events,
+    };
+    if customs.len() > MAX_PUBLISH {
+        return Err(ApiError::bad_request(format!("at most {MAX_PUBLISH} events per request")));
+    }
+    let at = Timestamp(roadie_store::now_ms());
+    let mut events = Vec::with_capacity(customs.len());
+    for custom in customs {
+        let name = custom.name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Err(ApiError::bad_request("a custom event needs a name of 1 to 100 characters"));
+        }
+        events.push(Event { platform: Platform::Roadie, at, kind: EventKind::Custom { name: name.to_owned(), data: custom.data } });
+    }
+    let ids = state.bus.publish_acked(&events).await.map_err(|error| ApiError::internal("storing events failed", &error))?;
+    Ok(Json(Published { ids: ids.iter().map(ToString::to_string).collect() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parsing() {
+        let query = parse_query(Some("type=follow&type=chat.message&since=01JD0000000000000000000000&limit=5")).unwrap();
+        assert_eq!(query.types, vec!["follow", "chat.message"]);
+        assert!(query.since.is_some());
+        assert_eq!(query.limit, Some(5));
+        assert!(parse_query(Some("type=nonsense")).is_err());
+        assert!(parse_query(Some("since=xyz")).is_err());
+        assert!(parse_query(Some("colour=red")).is_err());
+        assert!(parse_query(None).unwrap().types.is_empty());
+    }
+}

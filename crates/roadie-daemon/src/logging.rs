@@ -1,0 +1,77 @@
+//! Logging: human-readable or JSON lines on stderr, and a daily-rotated log file in
+//! the data directory. Secrets never reach a log: they are `Secret` values whose
+//! `Debug` and `Display` print a redaction.
+
+use std::path::Path;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+/// Keeps the file writer flushing; drop it last.
+#[derive(Debug)]
+pub struct LogGuard {
+    _file: Option<WorkerGuard>,
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogStyle {
+    /// For people.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Installs the global subscriber. `filter` is an env-filter directive such as
+/// `info` or `roadie=debug`; `RUST_LOG` overrides it. With `log_dir`, lines also go
+/// to `roadie.log.YYYY-MM-DD` there, keeping `keep_files` days.
+pub fn init(style: LogStyle, filter: &str, log_dir: Option<&Path>, keep_files: usize) -> LogGuard {
+    let make_filter = || EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(filter)).unwrap_or_else(|_| EnvFilter::new("info"));
+    let stderr = match style {
+        LogStyle::Human => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_target(false)
+            .boxed(),
+        LogStyle::Json => tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed(),
+    };
+    let mut guard = None;
+    let file_layer = log_dir.and_then(|directory| {
+        if let Err(error) = create_private_dir(directory) {
+            eprintln!("roadie: cannot create the log directory {}: {error}", directory.display());
+            return None;
+        }
+        let appender = tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("roadie.log")
+            .max_log_files(keep_files.max(1))
+            .build(directory)
+            .map_err(|error| eprintln!("roadie: cannot write log files in {}: {error}", directory.display()))
+            .ok()?;
+        let (writer, worker) = tracing_appender::non_blocking(appender);
+        guard = Some(worker);
+        let layer = match style {
+            LogStyle::Human => tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer).boxed(),
+            LogStyle::Json => tracing_subscriber::fmt::layer().json().with_writer(writer).boxed(),
+        };
+        Some(layer.with_filter(make_filter()))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(stderr.with_filter(make_filter()))
+        .with(file_layer)
+        .try_init();
+    LogGuard { _file: guard }
+}
+
+fn create_private_dir(directory: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(directory)
+}

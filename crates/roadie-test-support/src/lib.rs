@@ -1,0 +1,1 @@
+//! Test support: a hermetic environment for running the roadie binary, and fake servers.
