@@ -10,7 +10,11 @@
 # Env:
 #   SECRET_SERVICE_LOCKED=1  start gnome-keyring WITHOUT --unlock, so there is no unlocked
 #                            collection and keyring calls fail with NoStorageAccess
-#                            (for testing the encrypted-file fallback).
+#                            (for testing the encrypted-file fallback). With a fresh
+#                            KEYRING_DATA_DIR there is no collection at all, so even reads
+#                            fail. With a reused KEYRING_DATA_DIR that already holds a
+#                            login.keyring, reads answer "no entry" and only writes fail
+#                            ("Cannot create an item in a locked collection").
 #   KEYRING_PASSWORD         login collection password (default roadie-test-keyring-pw).
 #   KEYRING_DATA_DIR         where gnome-keyring keeps its files (default: a fresh temp dir,
 #                            removed afterwards; set it to keep login.keyring between runs).

@@ -130,6 +130,9 @@ pub fn load(
             warnings,
         });
     };
+    // The file must be valid on its own: a bad value stays an error even when an
+    // environment variable happens to override it.
+    layer(Some((path, &text)), &[])?;
     let (config, mut warnings) = layer(Some((path, &text)), env)?;
     if let Some(warning) = permission_warning(path, &text, mode) {
         warnings.push(warning);

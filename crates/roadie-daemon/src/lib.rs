@@ -164,6 +164,14 @@ fn spawn_keystore_open(
         };
         match roadie_keystore::open(roadie_keystore::KeystoreOptions { choice, data_dir, passphrase, namespace }) {
             Ok(opened) => {
+                // Opening reads only the vault header; one read proves the passphrase
+                // (or key file) really decrypts it, so status can say so at start.
+                if let Err(error) = opened.store.get("roadie.keystore-check") {
+                    tracing::error!(%error, "the keystore cannot be read; secrets cannot be read or stored");
+                    health.set("keystore", ComponentState::Down, error.to_string());
+                    slot.fail(error.to_string());
+                    return;
+                }
                 health.set("keystore", ComponentState::Ok, format!("{}: {}", opened.kind, opened.reason));
                 slot.fill(opened);
             }

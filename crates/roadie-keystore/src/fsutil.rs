@@ -9,14 +9,19 @@ use crate::KeystoreError;
 
 /// Options that create files readable and writable by the owner only (0600 on unix;
 /// on other platforms the file is simply created).
+#[cfg(unix)]
 fn private_options() -> OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
+    options.mode(0o600);
     options
+}
+
+/// Options that create files readable and writable by the owner only (0600 on unix;
+/// on other platforms the file is simply created).
+#[cfg(not(unix))]
+fn private_options() -> OpenOptions {
+    OpenOptions::new()
 }
 
 /// Creates `dir` and missing parents (0700 on unix for the ones created here).

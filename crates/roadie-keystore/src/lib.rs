@@ -164,6 +164,12 @@ pub struct OpenedKeystore {
 /// answers, otherwise the encrypted file. `Os` fails with
 /// [`KeystoreError::OsUnavailable`] if the OS store does not answer. `File` opens
 /// the encrypted file. The choice and its reason are logged at info level.
+///
+/// The probe is a read, so it cannot tell an *existing but locked* default collection
+/// (e.g. gnome-keyring started without unlocking a `login.keyring` it already has):
+/// that store answers the probe, reads then find nothing and writes fail with
+/// [`KeystoreError::Os`]. A store with no usable collection at all, no session bus, or
+/// no daemon fails the probe and `Auto` falls back to the file.
 pub fn open(options: KeystoreOptions) -> Result<OpenedKeystore, KeystoreError> {
     open_inner(options, vault::KdfParams::production())
 }

@@ -26,6 +26,10 @@ pub(crate) const STORE_NAME: &str = "OS secret store";
 
 /// Entry read by the availability probe. It starts with `_`, so it can never collide
 /// with a valid key, and it is never written.
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "macos", target_os = "windows")),
+    allow(dead_code)
+)]
 const PROBE_ENTRY: &str = "__roadie_probe__";
 
 /// How long the probe waits for the OS store before declaring it unavailable.
@@ -107,6 +111,10 @@ fn probe(namespace: &str) -> Result<(), KeystoreError> {
 }
 
 /// One line, bounded length.
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "macos", target_os = "windows")),
+    allow(dead_code)
+)]
 fn one_line(text: &str) -> String {
     let mut out: String = text
         .chars()

@@ -1,6 +1,9 @@
 //! Integration tests for roadie-keystore: file backend, concurrency, passphrases,
 //! permissions, key rules, redaction and (behind switches) the real Secret Service.
 
+// Test code: helpers outside #[test] fns panic on failure on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 mod common;
 mod concurrency;
