@@ -90,13 +90,20 @@ async fn start_daemon(exe: &Path, data_dir: &Path) -> anyhow::Result<(Daemon, Du
         .spawn()
         .context("starting the daemon")?;
     let probe = Client::new(address.clone(), None);
-    let mut daemon = Daemon { child, address, token: String::new() };
+    let mut daemon = Daemon {
+        child,
+        address,
+        token: String::new(),
+    };
     loop {
         if probe.health().await.is_ok() {
             break;
         }
         if let Ok(Some(status)) = daemon.child.try_wait() {
-            bail!("the daemon exited ({status}) before answering; see {}", data_dir.with_extension("log").display());
+            bail!(
+                "the daemon exited ({status}) before answering; see {}",
+                data_dir.with_extension("log").display()
+            );
         }
         if began.elapsed() > Duration::from_secs(20) {
             daemon.stop();
@@ -105,7 +112,9 @@ async fn start_daemon(exe: &Path, data_dir: &Path) -> anyhow::Result<(Daemon, Du
         tokio::time::sleep(Duration::from_micros(500)).await;
     }
     let elapsed = began.elapsed();
-    daemon.token = std::fs::read_to_string(data_dir.join("api-token"))?.trim().to_owned();
+    daemon.token = std::fs::read_to_string(data_dir.join("api-token"))?
+        .trim()
+        .to_owned();
     Ok((daemon, elapsed))
 }
 
@@ -125,13 +134,17 @@ fn verdict(pass: bool) -> &'static str {
 }
 
 pub fn run(global: &Global, args: &BenchArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(bench(global, args))
 }
 
 async fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("finding this binary")?;
-    let scratch = Scratch(std::env::temp_dir().join(format!("roadie-bench-{}", std::process::id())));
+    let scratch =
+        Scratch(std::env::temp_dir().join(format!("roadie-bench-{}", std::process::id())));
     std::fs::create_dir_all(&scratch.0)?;
     let data_dir = scratch.0.join("data");
     std::fs::write(data_dir.with_extension("toml"), "")?;
@@ -148,7 +161,9 @@ async fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<()> {
             daemon.stop();
         }
     }
-    let Some(daemon) = last else { bail!("no daemon started") };
+    let Some(daemon) = last else {
+        bail!("no daemon started")
+    };
     let first_start = start_times[0];
     let mut warm: Vec<Duration> = start_times[1..].to_vec();
     warm.sort();
@@ -160,7 +175,10 @@ async fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<()> {
     let pid = daemon.child.id();
     let idle_rss = rss_kb(pid, "VmRSS:");
 
-    eprintln!("bench: pushing {} events through bus, store and fan-out", args.events);
+    eprintln!(
+        "bench: pushing {} events through bus, store and fan-out",
+        args.events
+    );
     let (rate, publish_rate) = throughput(&daemon, args.events).await?;
     let peak_rss = rss_kb(pid, "VmHWM:");
     daemon.stop();
@@ -179,18 +197,35 @@ async fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<()> {
             })
         );
     } else {
-        println!("roadie bench ({} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        println!(
+            "roadie bench ({} cores)",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        );
         println!(
             "  start to health      median {:.1} ms, max {:.1} ms over {} warm starts (first start with migrations: {:.1} ms)   budget < {START_BUDGET_MS} ms: {}",
-            ms(warm_median), ms(warm_max), warm.len(), ms(first_start), verdict(start_pass)
+            ms(warm_median),
+            ms(warm_max),
+            warm.len(),
+            ms(first_start),
+            verdict(start_pass)
         );
         match idle_rss {
-            Some(kb) => println!("  idle RSS after {} s   {:.1} MB   budget < 10 MB: {}", args.idle_secs, kb as f64 / 1024.0, verdict(rss_pass)),
+            Some(kb) => println!(
+                "  idle RSS after {} s   {:.1} MB   budget < 10 MB: {}",
+                args.idle_secs,
+                kb as f64 / 1024.0,
+                verdict(rss_pass)
+            ),
             None => println!("  idle RSS             not measurable on this OS (needs /proc)"),
         }
         println!(
             "  events per second    {:.0} published -> stored -> delivered over WebSocket ({} events; {:.0}/s stored and acknowledged)   budget > 100000/s: {}",
-            rate, args.events, publish_rate, verdict(rate_pass)
+            rate,
+            args.events,
+            publish_rate,
+            verdict(rate_pass)
         );
         if let Some(kb) = peak_rss {
             println!("  peak RSS during run  {:.1} MB", kb as f64 / 1024.0);
@@ -230,7 +265,12 @@ async fn throughput(daemon: &Daemon, total: usize) -> anyhow::Result<(f64, f64)>
         sent += size;
     }
     let published = began.elapsed();
-    let finished = tokio::time::timeout(Duration::from_secs(120), receiver).await.context("the subscriber did not receive everything in 120 s")???;
+    let finished = tokio::time::timeout(Duration::from_secs(120), receiver)
+        .await
+        .context("the subscriber did not receive everything in 120 s")???;
     let elapsed = finished.duration_since(began);
-    Ok((total as f64 / elapsed.as_secs_f64(), total as f64 / published.as_secs_f64()))
+    Ok((
+        total as f64 / elapsed.as_secs_f64(),
+        total as f64 / published.as_secs_f64(),
+    ))
 }

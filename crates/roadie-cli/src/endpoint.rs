@@ -25,7 +25,11 @@ pub fn setup(global: &Global) -> anyhow::Result<Setup> {
     };
     let data_dir = roadie_config::resolve_data_dir(global.data_dir.as_deref(), &env)
         .context("no data directory: pass --data-dir or set ROADIE_DATA_DIR")?;
-    Ok(Setup { loaded, data_dir, env })
+    Ok(Setup {
+        loaded,
+        data_dir,
+        env,
+    })
 }
 
 /// A client for the daemon that owns `setup.data_dir`.
@@ -36,11 +40,16 @@ pub fn client(setup: &Setup) -> Client {
         .and_then(|bytes| serde_json::from_slice::<RuntimeInfo>(&bytes).ok())
         .map(|info| info.listen)
         .unwrap_or_else(|| setup.loaded.config.server.listen.to_string());
-    let token = std::fs::read_to_string(setup.data_dir.join("api-token")).ok().map(|text| text.trim().to_owned());
+    let token = std::fs::read_to_string(setup.data_dir.join("api-token"))
+        .ok()
+        .map(|text| text.trim().to_owned());
     Client::new(address, token)
 }
 
 /// True when a daemon holds this data directory's lock.
 pub fn daemon_running(setup: &Setup) -> bool {
-    setup.data_dir.is_dir() && DataDir::prepare(&setup.data_dir).map(|dir| dir.is_locked()).unwrap_or(false)
+    setup.data_dir.is_dir()
+        && DataDir::prepare(&setup.data_dir)
+            .map(|dir| dir.is_locked())
+            .unwrap_or(false)
 }

@@ -14,7 +14,9 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
         if let Some(client) = cause.downcast_ref::<ClientError>() {
             return if client.is_unreachable() { 2 } else { 1 };
         }
-        if cause.downcast_ref::<ConfigError>().is_some() || cause.downcast_ref::<UsageError>().is_some() {
+        if cause.downcast_ref::<ConfigError>().is_some()
+            || cause.downcast_ref::<UsageError>().is_some()
+        {
             return 2;
         }
     }

@@ -30,7 +30,9 @@ fn main() -> ExitCode {
 }
 
 fn client_command(global: &cli::Global, command: &cli::Command) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         match command {
             cli::Command::Status => commands::status::run(global).await,

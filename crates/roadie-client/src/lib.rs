@@ -4,19 +4,24 @@ use futures_util::StreamExt;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use roadie_protocol::{CustomEvent, ErrorBody, EventEnvelope, EventHistory, Health, PublishRequest, Published, SecretChanged, SecretValue, Status};
+use roadie_protocol::{
+    CustomEvent, ErrorBody, EventEnvelope, EventHistory, Health, PublishRequest, Published,
+    SecretChanged, SecretValue, Status,
+};
 
 /// What a call to the daemon can end in.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// Nothing answers at the address: the daemon is not running.
-    #[error("the roadie daemon is not running (nothing answers at {address}); start it with `roadie daemon`")]
+    #[error(
+        "the roadie daemon is not running (nothing answers at {address}); start it with `roadie daemon`"
+    )]
     Unreachable {
         /// The address tried.
         address: String,
@@ -61,7 +66,10 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("address", &self.address).field("token", &self.token.as_ref().map(|_| "[redacted]")).finish()
+        f.debug_struct("Client")
+            .field("address", &self.address)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 
@@ -73,7 +81,11 @@ impl Client {
             .connect_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap_or_default();
-        Client { http, address: address.into(), token }
+        Client {
+            http,
+            address: address.into(),
+            token,
+        }
     }
 
     /// The daemon's address.
@@ -82,7 +94,9 @@ impl Client {
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let builder = self.http.request(method, format!("http://{}{path}", self.address));
+        let builder = self
+            .http
+            .request(method, format!("http://{}{path}", self.address));
         match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
@@ -92,15 +106,21 @@ impl Client {
     async fn call<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ClientError> {
         let response = builder.send().await.map_err(|error| {
             if error.is_connect() || error.is_timeout() {
-                ClientError::Unreachable { address: self.address.clone() }
+                ClientError::Unreachable {
+                    address: self.address.clone(),
+                }
             } else {
                 ClientError::Protocol(error.to_string())
             }
         })?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|error| ClientError::Protocol(error.to_string()))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| ClientError::Protocol(error.to_string()))?;
         if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|error| ClientError::Protocol(error.to_string()));
+            return serde_json::from_slice(&body)
+                .map_err(|error| ClientError::Protocol(error.to_string()));
         }
         Err(api_error(status, &body))
     }
@@ -116,51 +136,83 @@ impl Client {
     }
 
     /// `GET /api/v1/events/history`.
-    pub async fn history(&self, types: &[String], since: Option<&str>, limit: Option<usize>) -> Result<EventHistory, ClientError> {
-        let mut query: Vec<(&str, String)> = types.iter().map(|kind| ("type", kind.clone())).collect();
+    pub async fn history(
+        &self,
+        types: &[String],
+        since: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<EventHistory, ClientError> {
+        let mut query: Vec<(&str, String)> =
+            types.iter().map(|kind| ("type", kind.clone())).collect();
         if let Some(since) = since {
             query.push(("since", since.to_owned()));
         }
         if let Some(limit) = limit {
             query.push(("limit", limit.to_string()));
         }
-        self.call(self.request(Method::GET, "/api/v1/events/history").query(&query)).await
+        self.call(
+            self.request(Method::GET, "/api/v1/events/history")
+                .query(&query),
+        )
+        .await
     }
 
     /// `POST /api/v1/events`: publishes custom events, returns their ids once stored.
     pub async fn publish(&self, events: Vec<CustomEvent>) -> Result<Published, ClientError> {
-        self.call(self.request(Method::POST, "/api/v1/events").json(&PublishRequest::Many(events))).await
+        self.call(
+            self.request(Method::POST, "/api/v1/events")
+                .json(&PublishRequest::Many(events)),
+        )
+        .await
     }
 
     /// `PUT /api/v1/secrets/{key}`.
     pub async fn set_secret(&self, key: &str, value: String) -> Result<SecretChanged, ClientError> {
-        self.call(self.request(Method::PUT, &format!("/api/v1/secrets/{key}")).json(&SecretValue { value })).await
+        self.call(
+            self.request(Method::PUT, &format!("/api/v1/secrets/{key}"))
+                .json(&SecretValue { value }),
+        )
+        .await
     }
 
     /// `DELETE /api/v1/secrets/{key}`.
     pub async fn delete_secret(&self, key: &str) -> Result<SecretChanged, ClientError> {
-        self.call(self.request(Method::DELETE, &format!("/api/v1/secrets/{key}"))).await
+        self.call(self.request(Method::DELETE, &format!("/api/v1/secrets/{key}")))
+            .await
     }
 
     /// Opens `GET /api/v1/events` as a WebSocket.
-    pub async fn subscribe(&self, types: &[String], since: Option<&str>) -> Result<EventStream, ClientError> {
+    pub async fn subscribe(
+        &self,
+        types: &[String],
+        since: Option<&str>,
+    ) -> Result<EventStream, ClientError> {
         let mut query: Vec<String> = types.iter().map(|kind| format!("type={kind}")).collect();
         if let Some(since) = since {
             query.push(format!("since={since}"));
         }
         let url = format!("ws://{}/api/v1/events?{}", self.address, query.join("&"));
-        let mut request = url.into_client_request().map_err(|error| ClientError::Protocol(error.to_string()))?;
+        let mut request = url
+            .into_client_request()
+            .map_err(|error| ClientError::Protocol(error.to_string()))?;
         if let Some(token) = &self.token {
-            let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|error| ClientError::Protocol(error.to_string()))?;
+            let value = HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|error| ClientError::Protocol(error.to_string()))?;
             request.headers_mut().insert("authorization", value);
         }
         match tokio_tungstenite::connect_async(request).await {
             Ok((socket, _)) => Ok(EventStream { socket }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 let body = response.body().clone().unwrap_or_default();
-                Err(api_error(StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY), &body))
+                Err(api_error(
+                    StatusCode::from_u16(response.status().as_u16())
+                        .unwrap_or(StatusCode::BAD_GATEWAY),
+                    &body,
+                ))
             }
-            Err(tokio_tungstenite::tungstenite::Error::Io(_)) => Err(ClientError::Unreachable { address: self.address.clone() }),
+            Err(tokio_tungstenite::tungstenite::Error::Io(_)) => Err(ClientError::Unreachable {
+                address: self.address.clone(),
+            }),
             Err(error) => Err(ClientError::Protocol(error.to_string())),
         }
     }
@@ -168,8 +220,16 @@ impl Client {
 
 fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
     match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(parsed) => ClientError::Api { status: status.as_u16(), code: parsed.error.code, message: parsed.error.message },
-        Err(_) => ClientError::Api { status: status.as_u16(), code: "unknown".into(), message: String::from_utf8_lossy(body).into_owned() },
+        Ok(parsed) => ClientError::Api {
+            status: status.as_u16(),
+            code: parsed.error.code,
+            message: parsed.error.message,
+        },
+        Err(_) => ClientError::Api {
+            status: status.as_u16(),
+            code: "unknown".into(),
+            message: String::from_utf8_lossy(body).into_owned(),
+        },
     }
 }
 
@@ -190,7 +250,10 @@ impl EventStream {
             match message {
                 Message::Text(text) => return Some(Ok(text.to_string())),
                 Message::Close(Some(frame)) if frame.code != CloseCode::Normal => {
-                    return Some(Err(ClientError::StreamClosed { code: frame.code.into(), reason: frame.reason.to_string() }));
+                    return Some(Err(ClientError::StreamClosed {
+                        code: frame.code.into(),
+                        reason: frame.reason.to_string(),
+                    }));
                 }
                 Message::Close(_) => return None,
                 _ => {}
@@ -225,7 +288,12 @@ mod tests {
 
     #[test]
     fn error_bodies_are_parsed() {
-        let error = api_error(StatusCode::UNAUTHORIZED, br#"{"error":{"code":"unauthorized","message":"no"}}"#);
-        assert!(matches!(error, ClientError::Api { status: 401, ref code, .. } if code == "unauthorized"));
+        let error = api_error(
+            StatusCode::UNAUTHORIZED,
+            br#"{"error":{"code":"unauthorized","message":"no"}}"#,
+        );
+        assert!(
+            matches!(error, ClientError::Api { status: 401, ref code, .. } if code == "unauthorized")
+        );
     }
 }

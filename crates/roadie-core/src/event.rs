@@ -366,8 +366,13 @@ mod tests {
     fn type_names_cover_every_kind() {
         let samples = [
             EventKind::Viewers { count: 1 },
-            EventKind::Custom { name: "x".into(), data: serde_json::Value::Null },
-            EventKind::ChatDeleted { message_id: "m".into() },
+            EventKind::Custom {
+                name: "x".into(),
+                data: serde_json::Value::Null,
+            },
+            EventKind::ChatDeleted {
+                message_id: "m".into(),
+            },
         ];
         for sample in samples {
             assert!(EventKind::TYPE_NAMES.contains(&sample.type_name()));

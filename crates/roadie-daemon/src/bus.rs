@@ -30,7 +30,11 @@ impl Frame {
     pub fn from_row(row: &EventRow) -> Frame {
         let id = row.id.to_string();
         let json = envelope_json(&id, row.at_ms, &row.platform, &row.kind, &row.data_json);
-        Frame { id: row.id, kind: row.kind.clone(), json: Utf8Bytes::from(json) }
+        Frame {
+            id: row.id,
+            kind: row.kind.clone(),
+            json: Utf8Bytes::from(json),
+        }
     }
 }
 
@@ -72,7 +76,9 @@ impl EventBus {
 
     /// Stores events in order and returns their ids once they are durable.
     pub async fn publish_acked(&self, events: &[Event]) -> Result<Vec<EventId>, StoreError> {
-        self.store.append_events_acked(events.iter().map(to_new_event).collect()).await
+        self.store
+            .append_events_acked(events.iter().map(to_new_event).collect())
+            .await
     }
 
     /// A live subscription to everything stored from now on.

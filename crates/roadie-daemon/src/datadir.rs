@@ -24,7 +24,12 @@ pub struct DaemonLock {
 impl DataDir {
     /// Creates the directory (0700) if needed and tightens its mode if it is wider.
     pub fn prepare(path: &Path) -> Result<DataDir, DaemonError> {
-        std::fs::create_dir_all(path).map_err(|source| DaemonError::io(format!("creating data directory {}", path.display()), source))?;
+        std::fs::create_dir_all(path).map_err(|source| {
+            DaemonError::io(
+                format!("creating data directory {}", path.display()),
+                source,
+            )
+        })?;
         restrict_mode(path, 0o700)?;
         let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         Ok(DataDir { path: absolute })
@@ -68,7 +73,9 @@ impl DataDir {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(|source| DaemonError::io(format!("opening lock file {}", path.display()), source))?;
+            .map_err(|source| {
+                DaemonError::io(format!("opening lock file {}", path.display()), source)
+            })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -80,7 +87,10 @@ impl DataDir {
                 });
             }
             Err(std::fs::TryLockError::Error(source)) => {
-                return Err(DaemonError::io(format!("locking {}", path.display()), source));
+                return Err(DaemonError::io(
+                    format!("locking {}", path.display()),
+                    source,
+                ));
             }
         }
         let _ = file.set_len(0);
@@ -92,7 +102,11 @@ impl DataDir {
 
     /// True when a daemon holds the lock right now.
     pub fn is_locked(&self) -> bool {
-        let Ok(file) = OpenOptions::new().read(true).write(true).open(self.lock_path()) else {
+        let Ok(file) = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(self.lock_path())
+        else {
             return false;
         };
         match file.try_lock() {
@@ -114,10 +128,20 @@ impl DataDir {
             }
             Ok(_) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(DaemonError::io(format!("reading {}", path.display()), source)),
+            Err(source) => {
+                return Err(DaemonError::io(
+                    format!("reading {}", path.display()),
+                    source,
+                ));
+            }
         }
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|error| DaemonError::io("drawing random bytes for the API token", std::io::Error::other(error.to_string())))?;
+        getrandom::fill(&mut bytes).map_err(|error| {
+            DaemonError::io(
+                "drawing random bytes for the API token",
+                std::io::Error::other(error.to_string()),
+            )
+        })?;
         let token: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
         write_private(&path, token.as_bytes())?;
         Ok(Secret::new(token))
@@ -134,18 +158,22 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), DaemonError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&temporary).map_err(|source| DaemonError::io(format!("creating {}", temporary.display()), source))?;
+    let mut file = options
+        .open(&temporary)
+        .map_err(|source| DaemonError::io(format!("creating {}", temporary.display()), source))?;
     file.write_all(contents)
         .and_then(|()| file.sync_all())
         .map_err(|source| DaemonError::io(format!("writing {}", temporary.display()), source))?;
     restrict_mode(&temporary, 0o600)?;
-    std::fs::rename(&temporary, path).map_err(|source| DaemonError::io(format!("replacing {}", path.display()), source))
+    std::fs::rename(&temporary, path)
+        .map_err(|source| DaemonError::io(format!("replacing {}", path.display()), source))
 }
 
 #[cfg(unix)]
 fn restrict_mode(path: &Path, mode: u32) -> Result<(), DaemonError> {
     use std::os::unix::fs::PermissionsExt;
-    let metadata = std::fs::metadata(path).map_err(|source| DaemonError::io(format!("inspecting {}", path.display()), source))?;
+    let metadata = std::fs::metadata(path)
+        .map_err(|source| DaemonError::io(format!("inspecting {}", path.display()), source))?;
     let current = metadata.permissions().mode() & 0o777;
     if current & !mode != 0 {
         tracing::warn!(path = %path.display(), from = format!("{current:o}"), to = format!("{mode:o}"), "tightening permissions");

@@ -34,6 +34,9 @@ pub enum DaemonError {
 
 impl DaemonError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> DaemonError {
-        DaemonError::Io { context: context.into(), source }
+        DaemonError::Io {
+            context: context.into(),
+            source,
+        }
     }
 }

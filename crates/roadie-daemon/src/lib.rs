@@ -60,36 +60,73 @@ pub struct RuntimeInfo {
 
 /// Runs the daemon until `shutdown` completes, then stops accepting, closes streams,
 /// flushes the writer and returns.
-pub async fn run(options: DaemonOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), DaemonError> {
+pub async fn run(
+    options: DaemonOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), DaemonError> {
     let started = Instant::now();
-    let DaemonOptions { config, data_dir, keystore_passphrase, keystore_namespace } = options;
+    let DaemonOptions {
+        config,
+        data_dir,
+        keystore_passphrase,
+        keystore_namespace,
+    } = options;
     let health = Arc::new(health::HealthBoard::default());
     let token = data_dir.load_or_create_token()?;
 
     let (fanout, hook) = bus::EventBus::fanout();
     let database = data_dir.database_path();
-    let (store, report) = tokio::task::spawn_blocking(move || Store::open(&database, StoreOptions::default(), hook))
-        .await
-        .map_err(|error| DaemonError::io("opening the database", std::io::Error::other(error.to_string())))??;
+    let (store, report) =
+        tokio::task::spawn_blocking(move || Store::open(&database, StoreOptions::default(), hook))
+            .await
+            .map_err(|error| {
+                DaemonError::io(
+                    "opening the database",
+                    std::io::Error::other(error.to_string()),
+                )
+            })??;
     if let Some(backup) = &report.backup {
         tracing::info!(backup = %backup.display(), "database backed up before migrating");
     }
     let store_detail = if report.applied.is_empty() {
         "schema up to date".to_owned()
     } else {
-        format!("applied {} migration(s): {}", report.applied.len(), report.applied.join(", "))
+        format!(
+            "applied {} migration(s): {}",
+            report.applied.len(),
+            report.applied.join(", ")
+        )
     };
     health.set("store", ComponentState::Ok, store_detail);
     let bus = bus::EventBus::new(store.clone(), fanout);
 
     let keystore_slot = Arc::new(keystore::KeystoreSlot::default());
     health.set("keystore", ComponentState::Degraded, "opening");
-    spawn_keystore_open(&config, &data_dir, keystore_passphrase, keystore_namespace, Arc::clone(&keystore_slot), Arc::clone(&health));
+    spawn_keystore_open(
+        &config,
+        &data_dir,
+        keystore_passphrase,
+        keystore_namespace,
+        Arc::clone(&keystore_slot),
+        Arc::clone(&health),
+    );
 
     let listen = config.server.listen;
-    let listener = TcpListener::bind(listen).await.map_err(|source| DaemonError::Bind { address: listen.to_string(), source })?;
-    let bound = listener.local_addr().map_err(|source| DaemonError::Bind { address: listen.to_string(), source })?;
-    let runtime_info = RuntimeInfo { pid: std::process::id(), listen: bound.to_string(), version: env!("CARGO_PKG_VERSION").into() };
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| DaemonError::Bind {
+            address: listen.to_string(),
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(|source| DaemonError::Bind {
+        address: listen.to_string(),
+        source,
+    })?;
+    let runtime_info = RuntimeInfo {
+        pid: std::process::id(),
+        listen: bound.to_string(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
     let runtime_json = serde_json::to_vec(&runtime_info).unwrap_or_default();
     datadir::write_private(&data_dir.runtime_file_path(), &runtime_json)?;
     health.set("api", ComponentState::Ok, format!("listening on {bound}"));
@@ -109,8 +146,15 @@ pub async fn run(options: DaemonOptions, shutdown: impl Future<Output = ()> + Se
         keystore: keystore_slot,
         shutdown: shutdown_receiver.clone(),
     });
-    let retention = Retention { max_age_days: config.events.retention_days, max_events: config.events.max_events };
-    let pruner = tokio::spawn(prune_periodically(store.clone(), retention, shutdown_receiver.clone()));
+    let retention = Retention {
+        max_age_days: config.events.retention_days,
+        max_events: config.events.max_events,
+    };
+    let pruner = tokio::spawn(prune_periodically(
+        store.clone(),
+        retention,
+        shutdown_receiver.clone(),
+    ));
 
     tracing::info!(listen = %bound, data_dir = %data_dir.path().display(), version = env!("CARGO_PKG_VERSION"), startup_ms = started.elapsed().as_millis() as u64, "roadie daemon ready");
 
@@ -151,7 +195,11 @@ fn spawn_keystore_open(
     slot: Arc<keystore::KeystoreSlot>,
     health: Arc<health::HealthBoard>,
 ) {
-    let choice = config.keystore.backend.as_str().parse::<roadie_keystore::BackendChoice>();
+    let choice = config
+        .keystore
+        .backend
+        .as_str()
+        .parse::<roadie_keystore::BackendChoice>();
     let data_dir = data_dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         let choice = match choice {
@@ -162,7 +210,12 @@ fn spawn_keystore_open(
                 return;
             }
         };
-        match roadie_keystore::open(roadie_keystore::KeystoreOptions { choice, data_dir, passphrase, namespace }) {
+        match roadie_keystore::open(roadie_keystore::KeystoreOptions {
+            choice,
+            data_dir,
+            passphrase,
+            namespace,
+        }) {
             Ok(opened) => {
                 // Opening reads only the vault header; one read proves the passphrase
                 // (or key file) really decrypts it, so status can say so at start.
@@ -172,7 +225,11 @@ fn spawn_keystore_open(
                     slot.fail(error.to_string());
                     return;
                 }
-                health.set("keystore", ComponentState::Ok, format!("{}: {}", opened.kind, opened.reason));
+                health.set(
+                    "keystore",
+                    ComponentState::Ok,
+                    format!("{}: {}", opened.kind, opened.reason),
+                );
                 slot.fill(opened);
             }
             Err(error) => {
@@ -184,7 +241,11 @@ fn spawn_keystore_open(
     });
 }
 
-async fn prune_periodically(store: Store, retention: Retention, mut shutdown: watch::Receiver<bool>) {
+async fn prune_periodically(
+    store: Store,
+    retention: Retention,
+    mut shutdown: watch::Receiver<bool>,
+) {
     if retention.max_age_days == 0 && retention.max_events == 0 {
         return;
     }

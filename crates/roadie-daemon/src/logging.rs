@@ -28,19 +28,29 @@ pub enum LogStyle {
 /// `info` or `roadie=debug`; `RUST_LOG` overrides it. With `log_dir`, lines also go
 /// to `roadie.log.YYYY-MM-DD` there, keeping `keep_files` days.
 pub fn init(style: LogStyle, filter: &str, log_dir: Option<&Path>, keep_files: usize) -> LogGuard {
-    let make_filter = || EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(filter)).unwrap_or_else(|_| EnvFilter::new("info"));
+    let make_filter = || {
+        EnvFilter::try_from_default_env()
+            .or_else(|_| EnvFilter::try_new(filter))
+            .unwrap_or_else(|_| EnvFilter::new("info"))
+    };
     let stderr = match style {
         LogStyle::Human => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_target(false)
             .boxed(),
-        LogStyle::Json => tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed(),
+        LogStyle::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .boxed(),
     };
     let mut guard = None;
     let file_layer = log_dir.and_then(|directory| {
         if let Err(error) = create_private_dir(directory) {
-            eprintln!("roadie: cannot create the log directory {}: {error}", directory.display());
+            eprintln!(
+                "roadie: cannot create the log directory {}: {error}",
+                directory.display()
+            );
             return None;
         }
         let appender = tracing_appender::rolling::Builder::new()
@@ -48,13 +58,24 @@ pub fn init(style: LogStyle, filter: &str, log_dir: Option<&Path>, keep_files: u
             .filename_prefix("roadie.log")
             .max_log_files(keep_files.max(1))
             .build(directory)
-            .map_err(|error| eprintln!("roadie: cannot write log files in {}: {error}", directory.display()))
+            .map_err(|error| {
+                eprintln!(
+                    "roadie: cannot write log files in {}: {error}",
+                    directory.display()
+                )
+            })
             .ok()?;
         let (writer, worker) = tracing_appender::non_blocking(appender);
         guard = Some(worker);
         let layer = match style {
-            LogStyle::Human => tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer).boxed(),
-            LogStyle::Json => tracing_subscriber::fmt::layer().json().with_writer(writer).boxed(),
+            LogStyle::Human => tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .boxed(),
+            LogStyle::Json => tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(writer)
+                .boxed(),
         };
         Some(layer.with_filter(make_filter()))
     });

@@ -67,7 +67,12 @@ fn optional_user(user: Option<&User>) -> Value {
 /// The `data` object for an event, with the fields the SPEC's table lists.
 pub fn event_data(kind: &EventKind) -> Value {
     match kind {
-        EventKind::ChatMessage { message_id, user, text, reply_to } => {
+        EventKind::ChatMessage {
+            message_id,
+            user,
+            text,
+            reply_to,
+        } => {
             let mut data = Map::new();
             data.insert("message_id".into(), json!(message_id));
             data.insert("user".into(), user_value(user));
@@ -83,21 +88,46 @@ pub fn event_data(kind: &EventKind) -> Value {
             "until": until.map(|moment| timefmt::format_ms(moment.unix_ms())),
         }),
         EventKind::Follow { user } => json!({"user": user_value(user)}),
-        EventKind::Subscription { user, tier, months, message } => json!({
+        EventKind::Subscription {
+            user,
+            tier,
+            months,
+            message,
+        } => json!({
             "user": user_value(user), "tier": tier, "months": months, "message": message,
         }),
-        EventKind::SubscriptionGift { gifter, count, tier } => json!({
+        EventKind::SubscriptionGift {
+            gifter,
+            count,
+            tier,
+        } => json!({
             "gifter": optional_user(gifter.as_ref()), "count": count, "tier": tier,
         }),
-        EventKind::Cheer { user, amount, unit, message } => json!({
+        EventKind::Cheer {
+            user,
+            amount,
+            unit,
+            message,
+        } => json!({
             "user": optional_user(user.as_ref()), "amount": amount,
             "unit": unit.as_str(), "message": message,
         }),
-        EventKind::Tip { user, amount, currency, message } => json!({
+        EventKind::Tip {
+            user,
+            amount,
+            currency,
+            message,
+        } => json!({
             "user": user_value(user), "amount": amount, "currency": currency, "message": message,
         }),
         EventKind::Raid { from, viewers } => json!({"from": user_value(from), "viewers": viewers}),
-        EventKind::Redemption { redemption_id, user, reward, input, status } => json!({
+        EventKind::Redemption {
+            redemption_id,
+            user,
+            reward,
+            input,
+            status,
+        } => json!({
             "redemption_id": redemption_id,
             "user": user_value(user),
             "reward": {"id": reward.id, "title": reward.title, "cost": reward.cost},
@@ -163,6 +193,9 @@ mod tests {
             unit: CheerUnit::Kicks,
             message: None,
         });
-        assert_eq!(data, json!({"user": null, "amount": 100, "unit": "kicks", "message": null}));
+        assert_eq!(
+            data,
+            json!({"user": null, "amount": 100, "unit": "kicks", "message": null})
+        );
     }
 }

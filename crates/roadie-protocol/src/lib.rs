@@ -11,4 +11,4 @@ pub mod envelope;
 pub mod timefmt;
 
 pub use api::*;
-pub use envelope::{EventEnvelope, ENVELOPE_VERSION, envelope_json, event_data};
+pub use envelope::{ENVELOPE_VERSION, EventEnvelope, envelope_json, event_data};

@@ -30,7 +30,10 @@ mod tests {
     #[test]
     fn formats_and_parses() {
         assert_eq!(format_ms(1_764_151_200_123), "2025-11-26T10:00:00.123Z");
-        assert_eq!(parse_ms("2025-11-26T10:00:00.123Z"), Some(1_764_151_200_123));
+        assert_eq!(
+            parse_ms("2025-11-26T10:00:00.123Z"),
+            Some(1_764_151_200_123)
+        );
         assert_eq!(
             parse_ms("2023-07-19T14:56:51.634234626Z"),
             Some(1_689_778_611_634)

@@ -27,22 +27,40 @@ pub struct OauthCredential {
 impl OauthCredential {
     pub(crate) fn validate(&self) -> Result<(), StoreError> {
         if self.platform == Platform::Roadie {
-            return Err(StoreError::Invalid { field: "platform", reason: "must be twitch, kick or youtube".into() });
+            return Err(StoreError::Invalid {
+                field: "platform",
+                reason: "must be twitch, kick or youtube".into(),
+            });
         }
         if self.account_id.is_empty() {
-            return Err(StoreError::Invalid { field: "account_id", reason: "must not be empty".into() });
+            return Err(StoreError::Invalid {
+                field: "account_id",
+                reason: "must not be empty".into(),
+            });
         }
         if self.keystore_key.is_empty() {
-            return Err(StoreError::Invalid { field: "keystore_key", reason: "must not be empty".into() });
+            return Err(StoreError::Invalid {
+                field: "keystore_key",
+                reason: "must not be empty".into(),
+            });
         }
-        if let Some(bad) = self.scopes.iter().find(|scope| scope.is_empty() || scope.contains(',') || scope.contains(char::is_whitespace)) {
-            return Err(StoreError::Invalid { field: "scopes", reason: format!("{bad:?} is not a scope") });
+        if let Some(bad) = self.scopes.iter().find(|scope| {
+            scope.is_empty() || scope.contains(',') || scope.contains(char::is_whitespace)
+        }) {
+            return Err(StoreError::Invalid {
+                field: "scopes",
+                reason: format!("{bad:?} is not a scope"),
+            });
         }
         Ok(())
     }
 }
 
-pub(crate) fn upsert(connection: &Connection, credential: &OauthCredential, now_ms: i64) -> Result<(), StoreError> {
+pub(crate) fn upsert(
+    connection: &Connection,
+    credential: &OauthCredential,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     connection.execute(
         "INSERT INTO oauth_credentials
              (platform, account_id, account_login, scopes, expires_at_ms, keystore_key, created_at_ms, updated_at_ms)
@@ -64,7 +82,11 @@ pub(crate) fn upsert(connection: &Connection, credential: &OauthCredential, now_
     Ok(())
 }
 
-pub(crate) fn delete(connection: &Connection, platform: Platform, account_id: &str) -> Result<bool, StoreError> {
+pub(crate) fn delete(
+    connection: &Connection,
+    platform: Platform,
+    account_id: &str,
+) -> Result<bool, StoreError> {
     let removed = connection.execute(
         "DELETE FROM oauth_credentials WHERE platform = ?1 AND account_id = ?2",
         params![platform.as_str(), account_id],
@@ -80,16 +102,38 @@ pub(crate) fn all(connection: &Connection) -> Result<Vec<OauthCredential>, Store
     let rows = statement.query_map([], |row| {
         let platform_text: String = row.get(0)?;
         let scopes_text: String = row.get(3)?;
-        Ok((platform_text, row.get::<_, String>(1)?, row.get::<_, String>(2)?, scopes_text, row.get::<_, Option<i64>>(4)?, row.get::<_, String>(5)?))
+        Ok((
+            platform_text,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            scopes_text,
+            row.get::<_, Option<i64>>(4)?,
+            row.get::<_, String>(5)?,
+        ))
     })?;
     let mut credentials = Vec::new();
     for row in rows {
-        let (platform_text, account_id, account_login, scopes_text, expires_at_ms, keystore_key) = row?;
+        let (platform_text, account_id, account_login, scopes_text, expires_at_ms, keystore_key) =
+            row?;
         let platform = platform_text
             .parse::<Platform>()
-            .map_err(|error| StoreError::Invalid { field: "platform", reason: error.to_string() })?;
-        let scopes = scopes_text.split(',').filter(|scope| !scope.is_empty()).map(str::to_owned).collect();
-        credentials.push(OauthCredential { platform, account_id, account_login, scopes, expires_at: expires_at_ms.map(Timestamp), keystore_key });
+            .map_err(|error| StoreError::Invalid {
+                field: "platform",
+                reason: error.to_string(),
+            })?;
+        let scopes = scopes_text
+            .split(',')
+            .filter(|scope| !scope.is_empty())
+            .map(str::to_owned)
+            .collect();
+        credentials.push(OauthCredential {
+            platform,
+            account_id,
+            account_login,
+            scopes,
+            expires_at: expires_at_ms.map(Timestamp),
+            keystore_key,
+        });
     }
     Ok(credentials)
 }

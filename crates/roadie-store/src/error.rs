@@ -15,7 +15,9 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// The database holds migrations this build does not know: it was written by a newer Roadie.
-    #[error("the database at {path} was migrated by a newer roadie (unknown migration {version}); refusing to run an older build against it")]
+    #[error(
+        "the database at {path} was migrated by a newer roadie (unknown migration {version}); refusing to run an older build against it"
+    )]
     NewerDatabase {
         /// The database file.
         path: String,

@@ -43,11 +43,16 @@ pub struct Retention {
     pub max_events: u64,
 }
 
-pub(crate) const INSERT: &str = "INSERT INTO event_log (id, at_ms, platform, type, data) VALUES (?1, ?2, ?3, ?4, ?5)";
+pub(crate) const INSERT: &str =
+    "INSERT INTO event_log (id, at_ms, platform, type, data) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 pub(crate) fn latest_id(connection: &Connection) -> Result<Option<EventId>, StoreError> {
     let text: Option<String> = connection
-        .query_row("SELECT id FROM event_log ORDER BY id DESC LIMIT 1", [], |row| row.get(0))
+        .query_row(
+            "SELECT id FROM event_log ORDER BY id DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
         .optional()?;
     Ok(text.and_then(|text| text.parse().ok()))
 }
@@ -57,7 +62,13 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     let id = id_text.parse::<EventId>().map_err(|error| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(error))
     })?;
-    Ok(EventRow { id, at_ms: row.get(1)?, platform: row.get(2)?, kind: row.get(3)?, data_json: row.get(4)? })
+    Ok(EventRow {
+        id,
+        at_ms: row.get(1)?,
+        platform: row.get(2)?,
+        kind: row.get(3)?,
+        data_json: row.get(4)?,
+    })
 }
 
 fn type_filter(types: &[String], values: &mut Vec<Value>) -> String {
@@ -74,7 +85,12 @@ fn type_filter(types: &[String], values: &mut Vec<Value>) -> String {
     format!(" AND type IN ({})", placeholders.join(", "))
 }
 
-pub(crate) fn after(connection: &Connection, since: Option<EventId>, types: &[String], limit: usize) -> Result<Vec<EventRow>, StoreError> {
+pub(crate) fn after(
+    connection: &Connection,
+    since: Option<EventId>,
+    types: &[String],
+    limit: usize,
+) -> Result<Vec<EventRow>, StoreError> {
     let mut values = vec![Value::Text(since.unwrap_or(EventId::MIN).to_string())];
     let filter = type_filter(types, &mut values);
     values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
@@ -87,7 +103,11 @@ pub(crate) fn after(connection: &Connection, since: Option<EventId>, types: &[St
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub(crate) fn recent(connection: &Connection, types: &[String], limit: usize) -> Result<Vec<EventRow>, StoreError> {
+pub(crate) fn recent(
+    connection: &Connection,
+    types: &[String],
+    limit: usize,
+) -> Result<Vec<EventRow>, StoreError> {
     let mut values = Vec::new();
     let filter = type_filter(types, &mut values);
     values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
@@ -103,11 +123,16 @@ pub(crate) fn recent(connection: &Connection, types: &[String], limit: usize) ->
 }
 
 pub(crate) fn count(connection: &Connection) -> Result<u64, StoreError> {
-    let total: i64 = connection.query_row("SELECT count(*) FROM event_log", [], |row| row.get(0))?;
+    let total: i64 =
+        connection.query_row("SELECT count(*) FROM event_log", [], |row| row.get(0))?;
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
-pub(crate) fn prune(connection: &Connection, retention: Retention, now_ms: i64) -> Result<u64, StoreError> {
+pub(crate) fn prune(
+    connection: &Connection,
+    retention: Retention,
+    now_ms: i64,
+) -> Result<u64, StoreError> {
     let mut deleted = 0u64;
     if retention.max_age_days > 0 {
         let cutoff = now_ms.saturating_sub(i64::from(retention.max_age_days) * 86_400_000);

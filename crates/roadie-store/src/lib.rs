@@ -79,7 +79,13 @@ impl Store {
         let report = migrations::apply(&mut write_connection, path, options.keep_backups)?;
         let last_id = events::latest_id(&write_connection)?;
         let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
-        let thread = writer::spawn(write_connection, receiver, last_id, options.max_batch, on_commit)?;
+        let thread = writer::spawn(
+            write_connection,
+            receiver,
+            last_id,
+            options.max_batch,
+            on_commit,
+        )?;
         let store = Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -100,30 +106,52 @@ impl Store {
     /// Queues an event for the next batch. Returns once it is queued, not stored;
     /// waits only while the writer's queue is full.
     pub async fn append_event(&self, event: NewEvent) -> Result<(), StoreError> {
-        self.send(writer::Command::Append { events: vec![event], ack: None }).await
+        self.send(writer::Command::Append {
+            events: vec![event],
+            ack: None,
+        })
+        .await
     }
 
     /// Stores events in order and returns their ids once the transaction committed.
-    pub async fn append_events_acked(&self, events: Vec<NewEvent>) -> Result<Vec<EventId>, StoreError> {
+    pub async fn append_events_acked(
+        &self,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<EventId>, StoreError> {
         let (ack, answer) = oneshot::channel();
-        self.send(writer::Command::Append { events, ack: Some(ack) }).await?;
+        self.send(writer::Command::Append {
+            events,
+            ack: Some(ack),
+        })
+        .await?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Inserts or replaces an OAuth credential's metadata.
-    pub async fn upsert_credential(&self, credential: OauthCredential, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn upsert_credential(
+        &self,
+        credential: OauthCredential,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         credential.validate()?;
-        self.write(move |connection| credentials::upsert(connection, &credential, now_ms)).await
+        self.write(move |connection| credentials::upsert(connection, &credential, now_ms))
+            .await
     }
 
     /// Deletes an OAuth credential's metadata; true when it existed.
-    pub async fn delete_credential(&self, platform: roadie_core::Platform, account_id: String) -> Result<bool, StoreError> {
-        self.write(move |connection| credentials::delete(connection, platform, &account_id)).await
+    pub async fn delete_credential(
+        &self,
+        platform: roadie_core::Platform,
+        account_id: String,
+    ) -> Result<bool, StoreError> {
+        self.write(move |connection| credentials::delete(connection, platform, &account_id))
+            .await
     }
 
     /// Deletes events beyond the retention limits; returns how many were deleted.
     pub async fn prune_events(&self, retention: Retention, now_ms: i64) -> Result<u64, StoreError> {
-        self.write(move |connection| events::prune(connection, retention, now_ms)).await
+        self.write(move |connection| events::prune(connection, retention, now_ms))
+            .await
     }
 
     /// Runs `operation` inside the writer's current batch transaction (in a savepoint
@@ -134,7 +162,8 @@ impl Store {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (ack, answer) = oneshot::channel();
-        self.send(writer::Command::Write(writer::job(operation, ack))).await?;
+        self.send(writer::Command::Write(writer::job(operation, ack)))
+            .await?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
@@ -149,12 +178,23 @@ impl Store {
     /// Returns false when the writer did not finish in time.
     pub async fn close(&self, timeout: Duration) -> bool {
         let (ack, answer) = oneshot::channel();
-        if self.inner.writer.send(writer::Command::Shutdown(ack)).await.is_err() {
+        if self
+            .inner
+            .writer
+            .send(writer::Command::Shutdown(ack))
+            .await
+            .is_err()
+        {
             return true;
         }
         let finished = tokio::time::timeout(timeout, answer).await.is_ok();
         if finished {
-            let handle = self.inner.writer_thread.lock().ok().and_then(|mut slot| slot.take());
+            let handle = self
+                .inner
+                .writer_thread
+                .lock()
+                .ok()
+                .and_then(|mut slot| slot.take());
             if let Some(handle) = handle {
                 let _ = tokio::task::spawn_blocking(move || handle.join()).await;
             }
@@ -163,13 +203,24 @@ impl Store {
     }
 
     /// Events with ids after `since` (all when `None`), oldest first, optionally only of `types`.
-    pub async fn events_after(&self, since: Option<EventId>, types: Vec<String>, limit: usize) -> Result<Vec<EventRow>, StoreError> {
-        self.read(move |connection| events::after(connection, since, &types, limit)).await
+    pub async fn events_after(
+        &self,
+        since: Option<EventId>,
+        types: Vec<String>,
+        limit: usize,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        self.read(move |connection| events::after(connection, since, &types, limit))
+            .await
     }
 
     /// The newest `limit` events (optionally of `types`), returned oldest first.
-    pub async fn recent_events(&self, types: Vec<String>, limit: usize) -> Result<Vec<EventRow>, StoreError> {
-        self.read(move |connection| events::recent(connection, &types, limit)).await
+    pub async fn recent_events(
+        &self,
+        types: Vec<String>,
+        limit: usize,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        self.read(move |connection| events::recent(connection, &types, limit))
+            .await
     }
 
     /// Number of events in the log.
@@ -209,7 +260,11 @@ impl Store {
     }
 
     async fn send(&self, command: writer::Command) -> Result<(), StoreError> {
-        self.inner.writer.send(command).await.map_err(|_| StoreError::WriterGone)
+        self.inner
+            .writer
+            .send(command)
+            .await
+            .map_err(|_| StoreError::WriterGone)
     }
 }
 

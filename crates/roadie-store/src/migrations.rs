@@ -57,12 +57,20 @@ pub(crate) fn apply(
 ) -> Result<MigrationReport, StoreError> {
     connection.execute_batch(CREATE_LEDGER)?;
     let applied: Vec<String> = {
-        let mut statement = connection.prepare("SELECT version FROM schema_migrations ORDER BY version")?;
+        let mut statement =
+            connection.prepare("SELECT version FROM schema_migrations ORDER BY version")?;
         let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
         rows.collect::<Result<_, _>>()?
     };
-    if let Some(unknown) = applied.iter().find(|version| !MIGRATIONS.iter().any(|known| known.version == version.as_str())) {
-        return Err(StoreError::NewerDatabase { path: path.display().to_string(), version: unknown.clone() });
+    if let Some(unknown) = applied.iter().find(|version| {
+        !MIGRATIONS
+            .iter()
+            .any(|known| known.version == version.as_str())
+    }) {
+        return Err(StoreError::NewerDatabase {
+            path: path.display().to_string(),
+            version: unknown.clone(),
+        });
     }
     let pending: Vec<&Migration> = MIGRATIONS
         .iter()
@@ -79,7 +87,11 @@ pub(crate) fn apply(
         let transaction = connection.transaction()?;
         // Re-check inside the transaction: another process may have raced us here.
         let already: Option<String> = transaction
-            .query_row("SELECT version FROM schema_migrations WHERE version = ?1", [migration.version], |row| row.get(0))
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE version = ?1",
+                [migration.version],
+                |row| row.get(0),
+            )
             .optional()?;
         if already.is_some() {
             continue;
@@ -105,14 +117,28 @@ fn has_user_tables(connection: &Connection) -> Result<bool, StoreError> {
     Ok(count > 0)
 }
 
-fn backup(connection: &Connection, path: &Path, next_version: &str, keep: usize) -> Result<PathBuf, StoreError> {
-    let directory = path.parent().unwrap_or_else(|| Path::new(".")).join("backups");
+fn backup(
+    connection: &Connection,
+    path: &Path,
+    next_version: &str,
+    keep: usize,
+) -> Result<PathBuf, StoreError> {
+    let directory = path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("backups");
     std::fs::create_dir_all(&directory).map_err(|source| StoreError::Io {
         context: format!("creating backup directory {}", directory.display()),
         source,
     })?;
-    let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or("roadie");
-    let target = directory.join(format!("{stem}-{}-before-{next_version}.db", crate::now_ms()));
+    let stem = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or("roadie");
+    let target = directory.join(format!(
+        "{stem}-{}-before-{next_version}.db",
+        crate::now_ms()
+    ));
     // VACUUM INTO writes a consistent, compacted copy even while WAL holds changes.
     connection.execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
     tracing::info!(backup = %target.display(), "backed up the database before migrating");
@@ -121,13 +147,18 @@ fn backup(connection: &Connection, path: &Path, next_version: &str, keep: usize)
 }
 
 fn prune_backups(directory: &Path, stem: &str, keep: usize) {
-    let Ok(entries) = std::fs::read_dir(directory) else { return };
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return;
+    };
     let prefix = format!("{stem}-");
     let mut backups: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|candidate| {
-            candidate.file_name().and_then(|name| name.to_str()).is_some_and(|name| name.starts_with(&prefix) && name.ends_with(".db"))
+            candidate
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with(&prefix) && name.ends_with(".db"))
         })
         .collect();
     // Names embed the millisecond time right after the stem, so they sort by age.
@@ -151,17 +182,32 @@ mod tests {
     #[test]
     fn landed_migrations_are_unchanged_and_ordered() {
         for (version, expected) in LANDED {
-            let migration = MIGRATIONS.iter().find(|m| m.version == *version).expect("landed migration missing");
-            assert_eq!(checksum(migration.sql), *expected, "migration {version} was edited after it landed");
+            let migration = MIGRATIONS
+                .iter()
+                .find(|m| m.version == *version)
+                .expect("landed migration missing");
+            assert_eq!(
+                checksum(migration.sql),
+                *expected,
+                "migration {version} was edited after it landed"
+            );
         }
         let mut versions: Vec<&str> = MIGRATIONS.iter().map(|m| m.version).collect();
-        let sorted = { let mut copy = versions.clone(); copy.sort(); copy };
+        let sorted = {
+            let mut copy = versions.clone();
+            copy.sort();
+            copy
+        };
         assert_eq!(versions, sorted, "MIGRATIONS must be in version order");
         versions.dedup();
         assert_eq!(versions.len(), MIGRATIONS.len());
         for migration in MIGRATIONS {
             let (stamp, name) = migration.version.split_at(14);
-            assert!(stamp.bytes().all(|b| b.is_ascii_digit()) && name.starts_with('_'), "{}", migration.version);
+            assert!(
+                stamp.bytes().all(|b| b.is_ascii_digit()) && name.starts_with('_'),
+                "{}",
+                migration.version
+            );
         }
     }
 }

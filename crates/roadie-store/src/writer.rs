@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use roadie_core::{EventId, EventIdGenerator};
 
-use crate::events::{EventRow, INSERT, NewEvent};
 use crate::StoreError;
+use crate::events::{EventRow, INSERT, NewEvent};
 
 /// Called on the writer thread after each commit, with the events it stored, in order.
 pub type CommitHook = Box<dyn FnMut(&[EventRow]) + Send>;
@@ -38,7 +38,9 @@ where
     F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
 {
     fn run(&mut self, connection: &Connection) -> bool {
-        let Some(operation) = self.operation.take() else { return false };
+        let Some(operation) = self.operation.take() else {
+            return false;
+        };
         let result = operation(connection);
         let ok = result.is_ok();
         self.result = Some(result);
@@ -49,7 +51,10 @@ where
         let outcome = match (self.result, commit) {
             (Some(Err(error)), _) => Err(error),
             (Some(Ok(value)), Ok(())) => Ok(value),
-            (_, Err(reason)) => Err(StoreError::Invalid { field: "transaction", reason }),
+            (_, Err(reason)) => Err(StoreError::Invalid {
+                field: "transaction",
+                reason,
+            }),
             (None, Ok(())) => Err(StoreError::WriterGone),
         };
         let _ = self.ack.send(outcome);
@@ -61,13 +66,20 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
-    Box::new(TypedJob { operation: Some(operation), result: None, ack })
+    Box::new(TypedJob {
+        operation: Some(operation),
+        result: None,
+        ack,
+    })
 }
 
 pub(crate) type AppendAck = oneshot::Sender<Result<Vec<EventId>, StoreError>>;
 
 pub(crate) enum Command {
-    Append { events: Vec<NewEvent>, ack: Option<AppendAck> },
+    Append {
+        events: Vec<NewEvent>,
+        ack: Option<AppendAck>,
+    },
     Write(Job),
     Flush(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
@@ -81,11 +93,20 @@ pub(crate) fn spawn(
     on_commit: CommitHook,
 ) -> Result<std::thread::JoinHandle<()>, StoreError> {
     let generator = last_id.map(EventIdGenerator::after).unwrap_or_default();
-    let mut writer = Writer { connection, generator, entropy: RandomState::new(), counter: 0, on_commit };
+    let mut writer = Writer {
+        connection,
+        generator,
+        entropy: RandomState::new(),
+        counter: 0,
+        on_commit,
+    };
     std::thread::Builder::new()
         .name("roadie-db-writer".into())
         .spawn(move || writer.run(receiver, max_batch.max(1)))
-        .map_err(|source| StoreError::Io { context: "starting the database writer thread".into(), source })
+        .map_err(|source| StoreError::Io {
+            context: "starting the database writer thread".into(),
+            source,
+        })
 }
 
 struct Writer {
@@ -177,7 +198,10 @@ impl Writer {
         for (ack, result) in append_acks {
             let outcome = match (&commit, result) {
                 (Ok(()), result) => result,
-                (Err(reason), _) => Err(StoreError::Invalid { field: "transaction", reason: reason.clone() }),
+                (Err(reason), _) => Err(StoreError::Invalid {
+                    field: "transaction",
+                    reason: reason.clone(),
+                }),
             };
             let _ = ack.send(outcome);
         }
@@ -194,7 +218,11 @@ impl Writer {
     }
 
     /// Inserts one producer's events under a savepoint: all of them or none.
-    fn append(&mut self, events: Vec<NewEvent>, stored: &mut Vec<EventRow>) -> Result<Vec<EventId>, StoreError> {
+    fn append(
+        &mut self,
+        events: Vec<NewEvent>,
+        stored: &mut Vec<EventRow>,
+    ) -> Result<Vec<EventId>, StoreError> {
         self.connection.execute_batch("SAVEPOINT append")?;
         let first_new = stored.len();
         let mut ids = Vec::with_capacity(events.len());
@@ -205,7 +233,13 @@ impl Writer {
                 let random = Self::random_bits(&self.entropy, &mut self.counter);
                 let id = self.generator.next(now, random);
                 let id_text = id.to_string();
-                statement.execute(params![id_text, event.at_ms, event.platform.as_str(), event.kind, event.data_json])?;
+                statement.execute(params![
+                    id_text,
+                    event.at_ms,
+                    event.platform.as_str(),
+                    event.kind,
+                    event.data_json
+                ])?;
                 ids.push(id);
                 stored.push(EventRow {
                     id,
@@ -224,7 +258,9 @@ impl Writer {
             }
             Err(error) => {
                 stored.truncate(first_new);
-                let _ = self.connection.execute_batch("ROLLBACK TO append; RELEASE append");
+                let _ = self
+                    .connection
+                    .execute_batch("ROLLBACK TO append; RELEASE append");
                 Err(error)
             }
         }

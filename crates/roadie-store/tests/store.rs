@@ -1,11 +1,15 @@
 //! The store through its public API: migrations and backups, the batching writer,
 //! commit-before-visibility, reads, credentials and retention.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use roadie_core::{EventId, Platform, Timestamp};
-use roadie_store::{EventRow, MIGRATIONS, NewEvent, OauthCredential, Retention, Store, StoreError, StoreOptions};
+use roadie_store::{
+    EventRow, MIGRATIONS, NewEvent, OauthCredential, Retention, Store, StoreError, StoreOptions,
+};
 use rusqlite::Connection;
 
 fn no_hook() -> roadie_store::CommitHook {
@@ -13,11 +17,20 @@ fn no_hook() -> roadie_store::CommitHook {
 }
 
 fn custom(n: usize) -> NewEvent {
-    NewEvent { at_ms: 1_764_151_200_000 + n as i64, platform: Platform::Roadie, kind: "custom", data_json: format!("{{\"n\":{n}}}") }
+    NewEvent {
+        at_ms: 1_764_151_200_000 + n as i64,
+        platform: Platform::Roadie,
+        kind: "custom",
+        data_json: format!("{{\"n\":{n}}}"),
+    }
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -31,14 +44,22 @@ fn new_database_migrates_once_without_backup() {
         assert!(report.backup.is_none());
         assert!(store.close(Duration::from_secs(5)).await);
         let (store, report) = Store::open(&path, StoreOptions::default(), no_hook()).unwrap();
-        assert!(report.applied.is_empty(), "a migration ran twice: {:?}", report.applied);
+        assert!(
+            report.applied.is_empty(),
+            "a migration ran twice: {:?}",
+            report.applied
+        );
         assert!(report.backup.is_none());
         assert!(store.close(Duration::from_secs(5)).await);
     });
     let connection = Connection::open(&path).unwrap();
-    let rows: i64 = connection.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
+    let rows: i64 = connection
+        .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(rows as usize, MIGRATIONS.len());
-    let mode: String = connection.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
 }
 
@@ -48,7 +69,9 @@ fn pending_migration_on_existing_data_is_preceded_by_a_backup() {
     let path = dir.path().join("roadie.db");
     {
         let connection = Connection::open(&path).unwrap();
-        connection.execute_batch("CREATE TABLE legacy (x INTEGER); INSERT INTO legacy VALUES (42);").unwrap();
+        connection
+            .execute_batch("CREATE TABLE legacy (x INTEGER); INSERT INTO legacy VALUES (42);")
+            .unwrap();
     }
     let rt = runtime();
     let report = rt.block_on(async {
@@ -56,13 +79,21 @@ fn pending_migration_on_existing_data_is_preceded_by_a_backup() {
         store.close(Duration::from_secs(5)).await;
         report
     });
-    let backup = report.backup.expect("no backup before migrating existing data");
+    let backup = report
+        .backup
+        .expect("no backup before migrating existing data");
     assert!(backup.starts_with(dir.path().join("backups")));
     let copy = Connection::open(&backup).unwrap();
-    let x: i64 = copy.query_row("SELECT x FROM legacy", [], |r| r.get(0)).unwrap();
+    let x: i64 = copy
+        .query_row("SELECT x FROM legacy", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(x, 42);
     let has_log: i64 = copy
-        .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'event_log'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'event_log'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(has_log, 0, "the backup must be taken before the migration");
 }
@@ -78,7 +109,10 @@ fn a_database_from_a_newer_build_is_refused() {
     });
     Connection::open(&path)
         .unwrap()
-        .execute("INSERT INTO schema_migrations VALUES ('29990101000000_future', 'x', 0)", [])
+        .execute(
+            "INSERT INTO schema_migrations VALUES ('29990101000000_future', 'x', 0)",
+            [],
+        )
         .unwrap();
     let error = Store::open(&path, StoreOptions::default(), no_hook()).unwrap_err();
     assert!(matches!(error, StoreError::NewerDatabase { .. }), "{error}");
@@ -96,11 +130,20 @@ fn events_are_committed_before_the_hook_sees_them_and_come_back_in_order() {
         // A separate connection must already see every announced row.
         let reader = Connection::open(&hook_path).unwrap();
         let last = rows.last().unwrap().id.to_string();
-        let found: i64 = reader.query_row("SELECT count(*) FROM event_log WHERE id = ?1", [last], |r| r.get(0)).unwrap();
+        let found: i64 = reader
+            .query_row(
+                "SELECT count(*) FROM event_log WHERE id = ?1",
+                [last],
+                |r| r.get(0),
+            )
+            .unwrap();
         if found != 1 {
             *invisible_in_hook.lock().unwrap() += 1;
         }
-        seen_in_hook.lock().unwrap().extend(rows.iter().map(|row| row.id));
+        seen_in_hook
+            .lock()
+            .unwrap()
+            .extend(rows.iter().map(|row| row.id));
     });
     let rt = runtime();
     rt.block_on(async {
@@ -108,24 +151,44 @@ fn events_are_committed_before_the_hook_sees_them_and_come_back_in_order() {
         for n in 0..5000 {
             store.append_event(custom(n)).await.unwrap();
         }
-        let acked = store.append_events_acked((5000..5010).map(custom).collect()).await.unwrap();
+        let acked = store
+            .append_events_acked((5000..5010).map(custom).collect())
+            .await
+            .unwrap();
         assert_eq!(acked.len(), 10);
         store.flush().await.unwrap();
         let stored = store.events_after(None, vec![], 100_000).await.unwrap();
         assert_eq!(stored.len(), 5010);
         assert!(stored.windows(2).all(|pair| pair[0].id < pair[1].id));
         for (n, row) in stored.iter().enumerate() {
-            assert_eq!(row.data_json, format!("{{\"n\":{n}}}"), "out of order at {n}");
+            assert_eq!(
+                row.data_json,
+                format!("{{\"n\":{n}}}"),
+                "out of order at {n}"
+            );
         }
-        assert_eq!(&stored[5000..].iter().map(|r| r.id).collect::<Vec<_>>(), &acked);
-        let tail = store.events_after(Some(stored[4999].id), vec![], 100).await.unwrap();
+        assert_eq!(
+            &stored[5000..].iter().map(|r| r.id).collect::<Vec<_>>(),
+            &acked
+        );
+        let tail = store
+            .events_after(Some(stored[4999].id), vec![], 100)
+            .await
+            .unwrap();
         assert_eq!(tail.len(), 10);
         let recent = store.recent_events(vec![], 3).await.unwrap();
-        assert_eq!(recent.iter().map(|r| r.id).collect::<Vec<_>>(), stored[5007..].iter().map(|r| r.id).collect::<Vec<_>>());
+        assert_eq!(
+            recent.iter().map(|r| r.id).collect::<Vec<_>>(),
+            stored[5007..].iter().map(|r| r.id).collect::<Vec<_>>()
+        );
         assert_eq!(store.event_count().await.unwrap(), 5010);
         assert!(store.close(Duration::from_secs(5)).await);
     });
-    assert_eq!(*invisible.lock().unwrap(), 0, "the hook announced rows a reader could not see");
+    assert_eq!(
+        *invisible.lock().unwrap(),
+        0,
+        "the hook announced rows a reader could not see"
+    );
     assert_eq!(seen.lock().unwrap().len(), 5010);
 }
 
@@ -150,7 +213,12 @@ fn type_filters_select_only_those_types() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(&dir.path().join("roadie.db"), StoreOptions::default(), no_hook()).unwrap();
+        let (store, _) = Store::open(
+            &dir.path().join("roadie.db"),
+            StoreOptions::default(),
+            no_hook(),
+        )
+        .unwrap();
         let mut events = Vec::new();
         for n in 0..30 {
             let mut event = custom(n);
@@ -159,10 +227,20 @@ fn type_filters_select_only_those_types() {
             events.push(event);
         }
         store.append_events_acked(events).await.unwrap();
-        let follows = store.events_after(None, vec!["follow".into()], 100).await.unwrap();
+        let follows = store
+            .events_after(None, vec!["follow".into()], 100)
+            .await
+            .unwrap();
         assert_eq!(follows.len(), 10);
-        assert!(follows.iter().all(|row| row.kind == "follow" && row.platform == "twitch"));
-        let both = store.events_after(None, vec!["follow".into(), "custom".into()], 100).await.unwrap();
+        assert!(
+            follows
+                .iter()
+                .all(|row| row.kind == "follow" && row.platform == "twitch")
+        );
+        let both = store
+            .events_after(None, vec!["follow".into(), "custom".into()], 100)
+            .await
+            .unwrap();
         assert_eq!(both.len(), 30);
         store.close(Duration::from_secs(5)).await;
     });
@@ -219,18 +297,53 @@ fn retention_bounds_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(&dir.path().join("roadie.db"), StoreOptions::default(), no_hook()).unwrap();
-        let ids = store.append_events_acked((0..100).map(custom).collect()).await.unwrap();
-        let deleted = store.prune_events(Retention { max_age_days: 0, max_events: 40 }, roadie_store::now_ms()).await.unwrap();
+        let (store, _) = Store::open(
+            &dir.path().join("roadie.db"),
+            StoreOptions::default(),
+            no_hook(),
+        )
+        .unwrap();
+        let ids = store
+            .append_events_acked((0..100).map(custom).collect())
+            .await
+            .unwrap();
+        let deleted = store
+            .prune_events(
+                Retention {
+                    max_age_days: 0,
+                    max_events: 40,
+                },
+                roadie_store::now_ms(),
+            )
+            .await
+            .unwrap();
         assert_eq!(deleted, 60);
         let kept = store.events_after(None, vec![], 1000).await.unwrap();
         assert_eq!(kept.first().map(|row| row.id), Some(ids[60]));
         // Everything is younger than a day, so age-based retention keeps it all...
-        let deleted = store.prune_events(Retention { max_age_days: 1, max_events: 0 }, roadie_store::now_ms()).await.unwrap();
+        let deleted = store
+            .prune_events(
+                Retention {
+                    max_age_days: 1,
+                    max_events: 0,
+                },
+                roadie_store::now_ms(),
+            )
+            .await
+            .unwrap();
         assert_eq!(deleted, 0);
         // ... and deletes it all when "now" is two days later.
         let later = roadie_store::now_ms() + 2 * 86_400_000;
-        let deleted = store.prune_events(Retention { max_age_days: 1, max_events: 0 }, later).await.unwrap();
+        let deleted = store
+            .prune_events(
+                Retention {
+                    max_age_days: 1,
+                    max_events: 0,
+                },
+                later,
+            )
+            .await
+            .unwrap();
         assert_eq!(deleted, 40);
         store.close(Duration::from_secs(5)).await;
     });

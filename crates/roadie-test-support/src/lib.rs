@@ -39,7 +39,11 @@ impl TestEnv {
         if let Ok(system_path) = std::env::var("PATH") {
             env.push(("PATH".to_owned(), system_path));
         }
-        TestEnv { root, exe: exe.into(), env }
+        TestEnv {
+            root,
+            exe: exe.into(),
+            env,
+        }
     }
 
     /// The temporary root.
@@ -54,7 +58,11 @@ impl TestEnv {
 
     /// The default config file location (`$XDG_CONFIG_HOME/roadie/config.toml`).
     pub fn config_path(&self) -> PathBuf {
-        self.root.path().join("config").join("roadie").join("config.toml")
+        self.root
+            .path()
+            .join("config")
+            .join("roadie")
+            .join("config.toml")
     }
 
     /// Writes the default config file.
@@ -79,7 +87,10 @@ impl TestEnv {
     /// A command for the binary with this environment and nothing else.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.exe);
-        command.args(args).env_clear().envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+            .args(args)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
 
@@ -120,28 +131,44 @@ impl TestEnv {
             .stderr(std::fs::File::create(&stderr_path).unwrap())
             .spawn()
             .unwrap();
-        let mut daemon = RunningDaemon { child, address: String::new(), token: String::new(), stderr_path, data_dir: self.data_dir() };
+        let mut daemon = RunningDaemon {
+            child,
+            address: String::new(),
+            token: String::new(),
+            stderr_path,
+            data_dir: self.data_dir(),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(Some(status)) = daemon.child.try_wait() {
                 panic!("the daemon exited early ({status}):\n{}", daemon.stderr());
             }
-            if let Some(address) = read_listen(&runtime_file) {
-                if health_ok(&address) {
-                    daemon.address = address;
-                    break;
-                }
+            if let Some(address) = read_listen(&runtime_file)
+                && health_ok(&address)
+            {
+                daemon.address = address;
+                break;
             }
-            assert!(Instant::now() < deadline, "the daemon did not become healthy:\n{}", daemon.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "the daemon did not become healthy:\n{}",
+                daemon.stderr()
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
-        daemon.token = std::fs::read_to_string(self.data_dir().join("api-token")).unwrap().trim().to_owned();
+        daemon.token = std::fs::read_to_string(self.data_dir().join("api-token"))
+            .unwrap()
+            .trim()
+            .to_owned();
         daemon
     }
 }
 
 fn unique() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }
 
 fn read_listen(runtime_file: &Path) -> Option<String> {
@@ -152,9 +179,12 @@ fn read_listen(runtime_file: &Path) -> Option<String> {
 
 fn health_ok(address: &str) -> bool {
     use std::io::Read;
-    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return false };
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET /api/v1/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET /api/v1/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {
         return false;
     }
@@ -173,7 +203,10 @@ pub fn wait_output(mut child: Child, limit: Duration) -> Output {
         if Instant::now() > deadline {
             let _ = child.kill();
             let output = child.wait_with_output().unwrap();
-            panic!("command did not finish in {limit:?}; stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+            panic!(
+                "command did not finish in {limit:?}; stderr:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
         std::thread::sleep(Duration::from_millis(5));
     }

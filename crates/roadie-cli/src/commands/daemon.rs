@@ -25,7 +25,12 @@ pub fn run(global: &Global) -> anyhow::Result<()> {
         None if config.log.format.as_str() == "json" => LogStyle::Json,
         None => LogStyle::Human,
     };
-    let _log_guard = logging::init(style, &config.log.level, Some(&data_dir.logs_dir()), config.log.keep_files as usize);
+    let _log_guard = logging::init(
+        style,
+        &config.log.level,
+        Some(&data_dir.logs_dir()),
+        config.log.keep_files as usize,
+    );
     match &setup.loaded.source {
         Some(path) => tracing::info!(config = %path.display(), "configuration loaded"),
         None => tracing::info!("no configuration file; using defaults (all platforms off)"),
@@ -38,7 +43,12 @@ pub fn run(global: &Global) -> anyhow::Result<()> {
         .iter()
         .find(|(name, _)| name == roadie_keystore::PASSPHRASE_ENV)
         .map(|(_, value)| Secret::new(value.clone()));
-    let options = DaemonOptions { config, data_dir, keystore_passphrase: passphrase, keystore_namespace: "roadie".into() };
+    let options = DaemonOptions {
+        config,
+        data_dir,
+        keystore_passphrase: passphrase,
+        keystore_namespace: "roadie".into(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(16)
@@ -63,7 +73,10 @@ async fn shutdown_signal() {
 #[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         let _ = tokio::signal::ctrl_c().await;
         return;
     };

@@ -11,7 +11,9 @@ pub async fn run(global: &Global, args: &EventsArgs) -> anyhow::Result<()> {
     let setup = endpoint::setup(global)?;
     let client = endpoint::client(&setup);
     if !args.follow {
-        let history = client.history(&args.types, args.since.as_deref(), Some(args.limit)).await?;
+        let history = client
+            .history(&args.types, args.since.as_deref(), Some(args.limit))
+            .await?;
         for event in &history.events {
             print_event(global.json, event)?;
         }
@@ -44,7 +46,10 @@ fn print_event(json: bool, event: &EventEnvelope) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string(event)?);
     } else {
-        println!("{} {} {:<8} {:<18} {}", event.id, event.at, event.platform, event.kind, event.data);
+        println!(
+            "{} {} {:<8} {:<18} {}",
+            event.id, event.at, event.platform, event.kind, event.data
+        );
     }
     Ok(())
 }

@@ -25,7 +25,11 @@ pub async fn run(global: &Global, args: &SecretsArgs) -> anyhow::Result<()> {
     let (result, backend) = if endpoint::daemon_running(&setup) {
         let client = endpoint::client(&setup);
         let changed = match value {
-            Some(value) => client.set_secret(&key, value.expose_secret().to_owned()).await?,
+            Some(value) => {
+                client
+                    .set_secret(&key, value.expose_secret().to_owned())
+                    .await?
+            }
             None => client.delete_secret(&key).await?,
         };
         (changed.result, changed.backend)
@@ -33,7 +37,10 @@ pub async fn run(global: &Global, args: &SecretsArgs) -> anyhow::Result<()> {
         direct(&setup, &key, value).await?
     };
     if global.json {
-        println!("{}", serde_json::json!({"key": key, "result": result, "backend": backend}));
+        println!(
+            "{}",
+            serde_json::json!({"key": key, "result": result, "backend": backend})
+        );
     } else {
         println!("{key}: {result} ({backend} keystore)");
     }
@@ -42,25 +49,48 @@ pub async fn run(global: &Global, args: &SecretsArgs) -> anyhow::Result<()> {
 
 fn read_value() -> anyhow::Result<Secret> {
     let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).context("reading the secret from stdin")?;
-    let trimmed = text.strip_suffix('\n').map(|rest| rest.strip_suffix('\r').unwrap_or(rest)).unwrap_or(&text);
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("reading the secret from stdin")?;
+    let trimmed = text
+        .strip_suffix('\n')
+        .map(|rest| rest.strip_suffix('\r').unwrap_or(rest))
+        .unwrap_or(&text);
     if trimmed.is_empty() {
         return Err(UsageError("no secret on stdin (pipe it in, e.g. `printf %s \"$PASSWORD\" | roadie secrets set obs.password`)".into()).into());
     }
     Ok(Secret::new(trimmed.to_owned()))
 }
 
-async fn direct(setup: &Setup, key: &str, value: Option<Secret>) -> anyhow::Result<(String, String)> {
-    let choice: BackendChoice = setup.loaded.config.keystore.backend.as_str().parse().map_err(|error| UsageError(format!("{error}")))?;
+async fn direct(
+    setup: &Setup,
+    key: &str,
+    value: Option<Secret>,
+) -> anyhow::Result<(String, String)> {
+    let choice: BackendChoice = setup
+        .loaded
+        .config
+        .keystore
+        .backend
+        .as_str()
+        .parse()
+        .map_err(|error| UsageError(format!("{error}")))?;
     let passphrase = setup
         .env
         .iter()
         .find(|(name, _)| name == roadie_keystore::PASSPHRASE_ENV)
         .map(|(_, value)| Secret::new(value.clone()));
-    let data_dir = roadie_daemon::DataDir::prepare(&setup.data_dir)?.path().to_path_buf();
+    let data_dir = roadie_daemon::DataDir::prepare(&setup.data_dir)?
+        .path()
+        .to_path_buf();
     let key = key.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<(String, String)> {
-        let opened = roadie_keystore::open(KeystoreOptions { choice, data_dir, passphrase, namespace: "roadie".into() })?;
+        let opened = roadie_keystore::open(KeystoreOptions {
+            choice,
+            data_dir,
+            passphrase,
+            namespace: "roadie".into(),
+        })?;
         let result = match value {
             Some(secret) => {
                 opened.store.set(&key, &secret)?;

@@ -10,13 +10,27 @@ pub async fn run(global: &Global) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&status)?);
         return Ok(());
     }
-    println!("roadie {} — up {}, listening on {}", status.version, human_duration(status.uptime_seconds), status.listen);
+    println!(
+        "roadie {} — up {}, listening on {}",
+        status.version,
+        human_duration(status.uptime_seconds),
+        status.listen
+    );
     println!("data dir: {}", status.data_dir);
-    println!("keystore: {} ({})", status.keystore.backend, status.keystore.reason);
+    println!(
+        "keystore: {} ({})",
+        status.keystore.backend, status.keystore.reason
+    );
     println!("components:");
     for component in &status.components {
-        let state = serde_json::to_value(component.state).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default();
-        println!("  {:<14} {:<13} {}", component.name, state, component.detail);
+        let state = serde_json::to_value(component.state)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        println!(
+            "  {:<14} {:<13} {}",
+            component.name, state, component.detail
+        );
     }
     Ok(())
 }

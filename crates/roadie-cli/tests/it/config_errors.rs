@@ -6,7 +6,11 @@ use crate::support;
 fn bad_config_exits_2_naming_the_key_and_line() {
     let cases = [
         ("[server]\nlisen = \"127.0.0.1:7717\"\n", "lisen", "line 2"),
-        ("[events]\nretention_days = 7\nmax_events = \"lots\"\n", "events.max_events", "line 3"),
+        (
+            "[events]\nretention_days = 7\nmax_events = \"lots\"\n",
+            "events.max_events",
+            "line 3",
+        ),
         ("[server]\nlisten = 7717\n", "server.listen", "line 2"),
         ("[twich]\nclient_id = \"x\"\n", "twich", "line 1"),
     ];
@@ -16,10 +20,22 @@ fn bad_config_exits_2_naming_the_key_and_line() {
         let output = env.run(&["daemon"], None);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{text:?}: {stderr}");
-        assert!(stderr.contains(key), "{text:?}: key {key} not named in {stderr}");
-        assert!(stderr.contains(line), "{text:?}: {line} not named in {stderr}");
-        assert!(stderr.contains(&path.display().to_string()), "{text:?}: file not named in {stderr}");
-        assert!(!env.data_dir().join("daemon.json").exists(), "the daemon started anyway");
+        assert!(
+            stderr.contains(key),
+            "{text:?}: key {key} not named in {stderr}"
+        );
+        assert!(
+            stderr.contains(line),
+            "{text:?}: {line} not named in {stderr}"
+        );
+        assert!(
+            stderr.contains(&path.display().to_string()),
+            "{text:?}: file not named in {stderr}"
+        );
+        assert!(
+            !env.data_dir().join("daemon.json").exists(),
+            "the daemon started anyway"
+        );
     }
 }
 

@@ -14,7 +14,10 @@ async fn read_n(stream: &mut roadie_client::EventStream, count: usize) -> Vec<Ev
         let next = tokio::time::timeout(Duration::from_secs(20), stream.next_event()).await;
         match next {
             Ok(Some(Ok(event))) => events.push(event),
-            other => panic!("stream ended after {} of {count} events: {other:?}", events.len()),
+            other => panic!(
+                "stream ended after {} of {count} events: {other:?}",
+                events.len()
+            ),
         }
     }
     events
@@ -31,16 +34,29 @@ fn ten_thousand_events_arrive_complete_and_in_order_and_since_replays_the_missed
         let publisher = client.clone();
         let publishing = tokio::spawn(async move {
             for batch in 0..20 {
-                publisher.publish(support::custom_events(500, batch * 500)).await.unwrap();
+                publisher
+                    .publish(support::custom_events(500, batch * 500))
+                    .await
+                    .unwrap();
             }
         });
         let received = read_n(&mut live, 10_000).await;
         publishing.await.unwrap();
         for (expected, event) in received.iter().enumerate() {
-            assert_eq!(support::sequence_number(event), expected as u64, "out of order or missing");
-            assert_eq!((event.v, event.platform.as_str(), event.kind.as_str()), (1, "roadie", "custom"));
+            assert_eq!(
+                support::sequence_number(event),
+                expected as u64,
+                "out of order or missing"
+            );
+            assert_eq!(
+                (event.v, event.platform.as_str(), event.kind.as_str()),
+                (1, "roadie", "custom")
+            );
         }
-        assert!(received.windows(2).all(|pair| pair[0].id < pair[1].id), "ids are not increasing");
+        assert!(
+            received.windows(2).all(|pair| pair[0].id < pair[1].id),
+            "ids are not increasing"
+        );
 
         // A subscriber that left after event 4999 comes back with `since`.
         let resume_after = received[4999].id.clone();
@@ -49,17 +65,40 @@ fn ten_thousand_events_arrive_complete_and_in_order_and_since_replays_the_missed
         let numbers: Vec<u64> = replayed.iter().map(support::sequence_number).collect();
         assert_eq!(numbers, (5000..10_000).collect::<Vec<u64>>());
         // Then live events follow with no gap and no duplicate.
-        client.publish(support::custom_events(3, 10_000)).await.unwrap();
+        client
+            .publish(support::custom_events(3, 10_000))
+            .await
+            .unwrap();
         let live_after = read_n(&mut resumed, 3).await;
-        assert_eq!(live_after.iter().map(support::sequence_number).collect::<Vec<_>>(), vec![10_000, 10_001, 10_002]);
+        assert_eq!(
+            live_after
+                .iter()
+                .map(support::sequence_number)
+                .collect::<Vec<_>>(),
+            vec![10_000, 10_001, 10_002]
+        );
         // The first subscriber sees the same three.
         let first_after = read_n(&mut live, 3).await;
-        assert_eq!(first_after.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), live_after.iter().map(|e| e.id.clone()).collect::<Vec<_>>());
+        assert_eq!(
+            first_after.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+            live_after.iter().map(|e| e.id.clone()).collect::<Vec<_>>()
+        );
 
         // Type filters apply to replay and live alike.
-        let mut none = client.subscribe(&["follow".into()], Some(&received[0].id)).await.unwrap();
-        client.publish(support::custom_events(1, 20_000)).await.unwrap();
-        assert!(tokio::time::timeout(Duration::from_millis(300), none.next_event()).await.is_err(), "a filtered stream got a custom event");
+        let mut none = client
+            .subscribe(&["follow".into()], Some(&received[0].id))
+            .await
+            .unwrap();
+        client
+            .publish(support::custom_events(1, 20_000))
+            .await
+            .unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), none.next_event())
+                .await
+                .is_err(),
+            "a filtered stream got a custom event"
+        );
 
         // Bad query parameters are refused with a JSON error.
         match client.subscribe(&["no.such.type".into()], None).await {
@@ -69,9 +108,19 @@ fn ten_thousand_events_arrive_complete_and_in_order_and_since_replays_the_missed
     });
 
     // The CLI prints stored events, one JSON document per line with --json.
-    let output = env.run(&["events", "--json", "--limit", "5", "--type", "custom"], None);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let lines: Vec<EventEnvelope> = String::from_utf8_lossy(&output.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let output = env.run(
+        &["events", "--json", "--limit", "5", "--type", "custom"],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<EventEnvelope> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
     assert_eq!(lines.len(), 5);
     assert_eq!(support::sequence_number(&lines[4]), 20_000);
 }
@@ -89,17 +138,26 @@ fn a_slow_consumer_is_cut_off_with_a_reason_and_the_daemon_carries_on() {
         let publisher = client.clone();
         let publishing = tokio::spawn(async move {
             for batch in 0..(total / 2000) {
-                publisher.publish(support::custom_events(2000, batch * 2000)).await.unwrap();
+                publisher
+                    .publish(support::custom_events(2000, batch * 2000))
+                    .await
+                    .unwrap();
             }
         });
         // The reader keeps up and gets everything, while the sleeper reads nothing.
         let all = read_n(&mut reader, total).await;
-        assert_eq!(support::sequence_number(&all[total - 1]), (total - 1) as u64);
+        assert_eq!(
+            support::sequence_number(&all[total - 1]),
+            (total - 1) as u64
+        );
         publishing.await.unwrap();
         // Now the sleeper wakes: after what fitted in buffers, the daemon's close arrives.
         let mut delivered = 0usize;
         let closed = loop {
-            match tokio::time::timeout(Duration::from_secs(20), sleeper.next_event()).await.unwrap() {
+            match tokio::time::timeout(Duration::from_secs(20), sleeper.next_event())
+                .await
+                .unwrap()
+            {
                 Some(Ok(_)) => delivered += 1,
                 Some(Err(error)) => break error,
                 None => panic!("closed without a reason after {delivered} events"),
@@ -108,12 +166,19 @@ fn a_slow_consumer_is_cut_off_with_a_reason_and_the_daemon_carries_on() {
         match closed {
             ClientError::StreamClosed { code, reason } => {
                 assert_eq!(code, 1008);
-                assert!(reason.contains("too slow") && reason.contains("since="), "{reason}");
+                assert!(
+                    reason.contains("too slow") && reason.contains("since="),
+                    "{reason}"
+                );
             }
             other => panic!("unexpected end: {other:?}"),
         }
         assert!(delivered < total, "the slow consumer was never cut off");
         assert_eq!(client.health().await.unwrap().status, "ok");
     });
-    assert!(daemon.stderr().contains("cut off a slow event-stream subscriber"));
+    assert!(
+        daemon
+            .stderr()
+            .contains("cut off a slow event-stream subscriber")
+    );
 }

@@ -16,10 +16,13 @@ fn no_forgotten_test_files() {
     let listed = include_str!("main.rs");
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it")).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        if let Some(module) = name.strip_suffix(".rs") {
-            if module != "main" {
-                assert!(listed.contains(&format!("mod {module};")), "tests/it/{name} is not listed in main.rs");
-            }
+        if let Some(module) = name.strip_suffix(".rs")
+            && module != "main"
+        {
+            assert!(
+                listed.contains(&format!("mod {module};")),
+                "tests/it/{name} is not listed in main.rs"
+            );
         }
     }
 }

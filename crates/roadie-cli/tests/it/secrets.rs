@@ -12,10 +12,10 @@ fn files_containing(directory: &Path, needle: &[u8]) -> Vec<String> {
         let path = entry.unwrap().path();
         if path.is_dir() {
             hits.extend(files_containing(&path, needle));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|window| window == needle) {
-                hits.push(path.display().to_string());
-            }
+        } else if let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|window| window == needle)
+        {
+            hits.push(path.display().to_string());
         }
     }
     hits
@@ -27,12 +27,23 @@ fn a_secret_set_through_the_cli_leaks_nowhere() {
     let env = support::env();
     let mut daemon = env.spawn_daemon();
 
-    let set = env.run(&["secrets", "set", "obs.password"], Some(&format!("{marker}\n")));
-    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let set = env.run(
+        &["secrets", "set", "obs.password"],
+        Some(&format!("{marker}\n")),
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
     assert!(String::from_utf8_lossy(&set.stdout).contains("obs.password: stored (file keystore)"));
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(env.data_dir().join("keystore.vault")).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(env.data_dir().join("keystore.vault"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600, "vault mode");
     }
     let overwrite = env.run(&["secrets", "set", "obs.password", "--json"], Some(marker));
@@ -44,13 +55,29 @@ fn a_secret_set_through_the_cli_leaks_nowhere() {
     let answers = rt.block_on(async {
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
         let mut bodies = Vec::new();
-        for path in ["/api/v1/status", "/api/v1/events/history?limit=1000", "/api/v1/openapi.json", "/api/v1/health"] {
-            let body = http.get(format!("http://{}{path}", daemon.address())).bearer_auth(daemon.token()).send().await.unwrap().text().await.unwrap();
+        for path in [
+            "/api/v1/status",
+            "/api/v1/events/history?limit=1000",
+            "/api/v1/openapi.json",
+            "/api/v1/health",
+        ] {
+            let body = http
+                .get(format!("http://{}{path}", daemon.address()))
+                .bearer_auth(daemon.token())
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             bodies.push(body);
         }
         // A malformed secret request must not echo the body back either.
         let bad = http
-            .put(format!("http://{}/api/v1/secrets/obs.password", daemon.address()))
+            .put(format!(
+                "http://{}/api/v1/secrets/obs.password",
+                daemon.address()
+            ))
             .bearer_auth(daemon.token())
             .header("content-type", "application/json")
             .body(format!("{{\"value\": \"{marker}\", \"extra\": 1}}"))
@@ -63,7 +90,10 @@ fn a_secret_set_through_the_cli_leaks_nowhere() {
         bodies
     });
     for body in &answers {
-        assert!(!body.contains(marker), "an API answer holds the secret: {body}");
+        assert!(
+            !body.contains(marker),
+            "an API answer holds the secret: {body}"
+        );
     }
 
     let status = env.run(&["status", "--json"], None);
@@ -72,14 +102,24 @@ fn a_secret_set_through_the_cli_leaks_nowhere() {
     assert!(!String::from_utf8_lossy(&events.stdout).contains(marker));
 
     daemon.terminate(Duration::from_secs(6)).unwrap();
-    assert!(!daemon.stderr().contains(marker), "the daemon's stderr holds the secret");
+    assert!(
+        !daemon.stderr().contains(marker),
+        "the daemon's stderr holds the secret"
+    );
     let hits = files_containing(env.root(), marker.as_bytes());
-    assert!(hits.is_empty(), "files hold the secret in plain text: {hits:?}");
+    assert!(
+        hits.is_empty(),
+        "files hold the secret in plain text: {hits:?}"
+    );
     assert!(env.data_dir().join("roadie.db").exists() && env.data_dir().join("logs").is_dir());
 
     // With no daemon running, the CLI goes straight to the keystore.
     let deleted = env.run(&["secrets", "delete", "obs.password"], None);
-    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
+    assert!(
+        deleted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deleted.stderr)
+    );
     assert!(String::from_utf8_lossy(&deleted.stdout).contains("obs.password: deleted"));
     let again = env.run(&["secrets", "delete", "obs.password"], None);
     assert!(String::from_utf8_lossy(&again.stdout).contains("obs.password: absent"));
@@ -99,35 +139,68 @@ fn bad_keys_and_empty_values_are_usage_errors() {
 fn a_wrong_passphrase_is_a_clear_error_and_loses_nothing() {
     let mut env = support::env();
     env.set_env("ROADIE_KEYSTORE_PASSPHRASE", "correct horse battery staple");
-    let set = env.run(&["secrets", "set", "kick.client_secret"], Some("kick-secret-value"));
-    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let set = env.run(
+        &["secrets", "set", "kick.client_secret"],
+        Some("kick-secret-value"),
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
     let vault = env.data_dir().join("keystore.vault");
     let before = std::fs::read(&vault).unwrap();
 
     env.set_env("ROADIE_KEYSTORE_PASSPHRASE", "wrong passphrase");
     let wrong = env.run(&["secrets", "set", "kick.client_secret"], Some("other"));
     assert_eq!(wrong.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&wrong.stderr).to_lowercase().contains("passphrase"), "{}", String::from_utf8_lossy(&wrong.stderr));
-    assert_eq!(std::fs::read(&vault).unwrap(), before, "the vault changed under a wrong passphrase");
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr)
+            .to_lowercase()
+            .contains("passphrase"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&vault).unwrap(),
+        before,
+        "the vault changed under a wrong passphrase"
+    );
 
     // The daemon still starts, reports the keystore as down, and keeps serving.
     let daemon = env.spawn_daemon();
     let rt = support::runtime();
     let status = rt.block_on(support::client(&daemon).status()).unwrap();
-    let keystore = status.components.iter().find(|component| component.name == "keystore").unwrap();
+    let keystore = status
+        .components
+        .iter()
+        .find(|component| component.name == "keystore")
+        .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let mut keystore = keystore.clone();
     while keystore.detail == "opening" && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
         let status = rt.block_on(support::client(&daemon).status()).unwrap();
-        keystore = status.components.into_iter().find(|component| component.name == "keystore").unwrap();
+        keystore = status
+            .components
+            .into_iter()
+            .find(|component| component.name == "keystore")
+            .unwrap();
     }
     assert_eq!(serde_json::to_value(keystore.state).unwrap(), "down");
-    assert!(keystore.detail.to_lowercase().contains("passphrase"), "{}", keystore.detail);
+    assert!(
+        keystore.detail.to_lowercase().contains("passphrase"),
+        "{}",
+        keystore.detail
+    );
     drop(daemon);
     assert_eq!(std::fs::read(&vault).unwrap(), before);
 
     env.set_env("ROADIE_KEYSTORE_PASSPHRASE", "correct horse battery staple");
     let delete = env.run(&["secrets", "delete", "kick.client_secret"], None);
-    assert!(String::from_utf8_lossy(&delete.stdout).contains("deleted"), "{}", String::from_utf8_lossy(&delete.stderr));
+    assert!(
+        String::from_utf8_lossy(&delete.stdout).contains("deleted"),
+        "{}",
+        String::from_utf8_lossy(&delete.stderr)
+    );
 }

@@ -12,12 +12,19 @@ pub fn client(daemon: &RunningDaemon) -> Client {
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 pub fn custom_events(count: usize, offset: usize) -> Vec<roadie_protocol::CustomEvent> {
     (offset..offset + count)
-        .map(|n| roadie_protocol::CustomEvent { name: "test".into(), data: serde_json::json!({"n": n}) })
+        .map(|n| roadie_protocol::CustomEvent {
+            name: "test".into(),
+            data: serde_json::json!({"n": n}),
+        })
         .collect()
 }
 

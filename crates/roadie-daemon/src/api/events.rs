@@ -47,14 +47,22 @@ fn parse_query(raw: Option<&str>) -> Result<EventQuery, ApiError> {
                 query.types.push(value.into_owned());
             }
             "since" => {
-                let id = value.parse::<EventId>().map_err(|error| ApiError::bad_request(format!("since: {error}")))?;
+                let id = value
+                    .parse::<EventId>()
+                    .map_err(|error| ApiError::bad_request(format!("since: {error}")))?;
                 query.since = Some(id);
             }
             "limit" => {
-                let limit = value.parse::<usize>().map_err(|_| ApiError::bad_request("limit: expected a whole number"))?;
+                let limit = value
+                    .parse::<usize>()
+                    .map_err(|_| ApiError::bad_request("limit: expected a whole number"))?;
                 query.limit = Some(limit);
             }
-            other => return Err(ApiError::bad_request(format!("unknown query parameter {other:?}"))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown query parameter {other:?}"
+                )));
+            }
         }
     }
     Ok(query)
@@ -69,7 +77,11 @@ fn parse_query(raw: Option<&str>) -> Result<EventQuery, ApiError> {
     params(("type" = Option<Vec<String>>, Query, description = "only these types (repeatable)"),
            ("since" = Option<String>, Query, description = "replay stored events after this id first")),
     responses((status = 101, description = "WebSocket: one EventEnvelope per text frame"), (status = 400, body = roadie_protocol::ErrorBody)))]
-pub async fn stream(State(state): State<AppState>, RawQuery(raw): RawQuery, upgrade: WebSocketUpgrade) -> Result<Response, ApiError> {
+pub async fn stream(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
     let query = parse_query(raw.as_deref())?;
     Ok(upgrade.on_upgrade(move |socket| serve_stream(state, query, socket)))
 }
@@ -79,11 +91,17 @@ async fn serve_stream(state: AppState, query: EventQuery, mut socket: WebSocket)
     let mut live = state.bus.subscribe();
     let mut shutdown = state.shutdown.clone();
     let mut last_sent = query.since.unwrap_or(EventId::MIN);
-    let wanted = |kind: &str| query.types.is_empty() || query.types.iter().any(|wanted| wanted == kind);
+    let wanted =
+        |kind: &str| query.types.is_empty() || query.types.iter().any(|wanted| wanted == kind);
 
     if query.since.is_some() {
         loop {
-            let page = match state.bus.store().events_after(Some(last_sent), query.types.clone(), REPLAY_PAGE).await {
+            let page = match state
+                .bus
+                .store()
+                .events_after(Some(last_sent), query.types.clone(), REPLAY_PAGE)
+                .await
+            {
                 Ok(page) => page,
                 Err(error) => {
                     tracing::error!(%error, "event replay failed");
@@ -147,7 +165,12 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), ax
     while !reason.is_char_boundary(end) {
         end -= 1;
     }
-    socket.send(Message::Close(Some(CloseFrame { code, reason: reason[..end].to_owned().into() }))).await
+    socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason[..end].to_owned().into(),
+        })))
+        .await
 }
 
 /// Stored events: after `since` (oldest first), else the newest `limit` (default 100, at most 1000).
@@ -156,7 +179,10 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), ax
            ("since" = Option<String>, Query, description = "events after this id"),
            ("limit" = Option<usize>, Query, description = "at most this many (default 100, max 1000)")),
     responses((status = 200, body = EventHistory), (status = 400, body = roadie_protocol::ErrorBody)))]
-pub async fn history(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<EventHistory>, ApiError> {
+pub async fn history(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<EventHistory>, ApiError> {
     let query = parse_query(raw.as_deref())?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let store = state.bus.store();
@@ -178,26 +204,46 @@ pub async fn history(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
 /// Publishes custom events (type `custom`, platform `roadie`); answers once they are stored.
 #[utoipa::path(post, path = "/api/v1/events", security(("bearer" = [])), request_body = PublishRequest,
     responses((status = 200, body = Published), (status = 400, body = roadie_protocol::ErrorBody)))]
-pub async fn publish(State(state): State<AppState>, body: Result<Json<PublishRequest>, JsonRejection>) -> Result<Json<Published>, ApiError> {
+pub async fn publish(
+    State(state): State<AppState>,
+    body: Result<Json<PublishRequest>, JsonRejection>,
+) -> Result<Json<Published>, ApiError> {
     let Json(request) = body.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let customs = match request {
         PublishRequest::One(event) => vec![event],
         PublishRequest::Many(events) => events,
     };
     if customs.len() > MAX_PUBLISH {
-        return Err(ApiError::bad_request(format!("at most {MAX_PUBLISH} events per request")));
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_PUBLISH} events per request"
+        )));
     }
     let at = Timestamp(roadie_store::now_ms());
     let mut events = Vec::with_capacity(customs.len());
     for custom in customs {
         let name = custom.name.trim();
         if name.is_empty() || name.len() > 100 {
-            return Err(ApiError::bad_request("a custom event needs a name of 1 to 100 characters"));
+            return Err(ApiError::bad_request(
+                "a custom event needs a name of 1 to 100 characters",
+            ));
         }
-        events.push(Event { platform: Platform::Roadie, at, kind: EventKind::Custom { name: name.to_owned(), data: custom.data } });
+        events.push(Event {
+            platform: Platform::Roadie,
+            at,
+            kind: EventKind::Custom {
+                name: name.to_owned(),
+                data: custom.data,
+            },
+        });
     }
-    let ids = state.bus.publish_acked(&events).await.map_err(|error| ApiError::internal("storing events failed", &error))?;
-    Ok(Json(Published { ids: ids.iter().map(ToString::to_string).collect() }))
+    let ids = state
+        .bus
+        .publish_acked(&events)
+        .await
+        .map_err(|error| ApiError::internal("storing events failed", &error))?;
+    Ok(Json(Published {
+        ids: ids.iter().map(ToString::to_string).collect(),
+    }))
 }
 
 #[cfg(test)]
@@ -206,7 +252,10 @@ mod tests {
 
     #[test]
     fn query_parsing() {
-        let query = parse_query(Some("type=follow&type=chat.message&since=01JD0000000000000000000000&limit=5")).unwrap();
+        let query = parse_query(Some(
+            "type=follow&type=chat.message&since=01JD0000000000000000000000&limit=5",
+        ))
+        .unwrap();
         assert_eq!(query.types, vec!["follow", "chat.message"]);
         assert!(query.since.is_some());
         assert_eq!(query.limit, Some(5));

@@ -73,7 +73,12 @@ impl AppState {
 /// Host names accepted for a daemon bound to `listen`, plus the configured extras.
 pub fn allowed_hosts(listen: SocketAddr, extra: &[String]) -> (Vec<String>, Vec<String>) {
     let port = listen.port();
-    let mut hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}"), listen.to_string()];
+    let mut hosts = vec![
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        listen.to_string(),
+    ];
     for name in extra {
         let name = name.to_ascii_lowercase();
         if name.contains(':') && !name.starts_with('[') {
@@ -95,29 +100,46 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/events", get(events::stream).post(events::publish))
         .route("/api/v1/events/history", get(events::history))
-        .route("/api/v1/secrets/{key}", put(secrets::set).delete(secrets::delete))
+        .route(
+            "/api/v1/secrets/{key}",
+            put(secrets::set).delete(secrets::delete),
+        )
         .route_layer(from_fn_with_state(state.clone(), security::require_token));
     Router::new()
         .route("/api/v1/health", get(health))
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn_with_state(state.clone(), security::check_host_and_origin))
+        .layer(from_fn_with_state(
+            state.clone(),
+            security::check_host_and_origin,
+        ))
         .with_state(state)
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /api/v1/openapi.json")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /api/v1/openapi.json",
+    )
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
 }
 
 /// Liveness: answers without authentication.
 #[utoipa::path(get, path = "/api/v1/health", responses((status = 200, body = Health)))]
 async fn health() -> Json<Health> {
-    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
 }
 
 /// Version, uptime, data directory, keystore backend and every component's health.
@@ -125,10 +147,20 @@ async fn health() -> Json<Health> {
     responses((status = 200, body = Status), (status = 401, body = roadie_protocol::ErrorBody)))]
 async fn status(State(state): State<AppState>) -> Json<Status> {
     let subscribers = state.bus.subscriber_count();
-    state.health.set("event_stream", ComponentState::Ok, format!("{subscribers} subscriber(s)"));
+    state.health.set(
+        "event_stream",
+        ComponentState::Ok,
+        format!("{subscribers} subscriber(s)"),
+    );
     let keystore = match state.keystore.get() {
-        Some(opened) => KeystoreStatus { backend: opened.kind.to_string(), reason: opened.reason.clone() },
-        None => KeystoreStatus { backend: "none".into(), reason: state.keystore.problem().unwrap_or_else(|| "opening".into()) },
+        Some(opened) => KeystoreStatus {
+            backend: opened.kind.to_string(),
+            reason: opened.reason.clone(),
+        },
+        None => KeystoreStatus {
+            backend: "none".into(),
+            reason: state.keystore.problem().unwrap_or_else(|| "opening".into()),
+        },
     };
     Json(Status {
         version: env!("CARGO_PKG_VERSION").into(),
@@ -154,7 +186,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -167,5 +202,9 @@ pub fn openapi_json() -> &'static str {
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", security(("bearer" = [])), responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
 async fn openapi() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi_json(),
+    )
+        .into_response()
 }

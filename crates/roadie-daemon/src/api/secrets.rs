@@ -14,14 +14,25 @@ use super::{ApiError, AppState};
 #[utoipa::path(put, path = "/api/v1/secrets/{key}", security(("bearer" = [])), request_body = SecretValue,
     params(("key" = String, Path, description = "e.g. obs.password, kick.client_secret")),
     responses((status = 200, body = SecretChanged), (status = 400, body = roadie_protocol::ErrorBody), (status = 503, body = roadie_protocol::ErrorBody)))]
-pub async fn set(State(state): State<AppState>, Path(key): Path<String>, body: Result<Json<SecretValue>, JsonRejection>) -> Result<Json<SecretChanged>, ApiError> {
+pub async fn set(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    body: Result<Json<SecretValue>, JsonRejection>,
+) -> Result<Json<SecretChanged>, ApiError> {
     // The rejection text may quote the body; don't echo it, it may hold the secret.
-    let Json(SecretValue { value }) = body.map_err(|_| ApiError::bad_request("expected a JSON body {\"value\": \"...\"}"))?;
-    roadie_keystore::validate_key(&key).map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let Json(SecretValue { value }) =
+        body.map_err(|_| ApiError::bad_request("expected a JSON body {\"value\": \"...\"}"))?;
+    roadie_keystore::validate_key(&key)
+        .map_err(|error| ApiError::bad_request(error.to_string()))?;
     if value.is_empty() {
         return Err(ApiError::bad_request("the secret is empty"));
     }
-    let opened = state.keystore.get().ok_or_else(|| ApiError::unavailable(format!("the keystore is not available: {}", state.keystore.problem().unwrap_or_default())))?;
+    let opened = state.keystore.get().ok_or_else(|| {
+        ApiError::unavailable(format!(
+            "the keystore is not available: {}",
+            state.keystore.problem().unwrap_or_default()
+        ))
+    })?;
     let secret = Secret::new(value);
     let store = opened.store.clone();
     let stored_key = key.clone();
@@ -30,16 +41,29 @@ pub async fn set(State(state): State<AppState>, Path(key): Path<String>, body: R
         .map_err(|error| ApiError::internal("the keystore task failed", &error))?
         .map_err(|error| ApiError::internal("storing the secret failed", &error))?;
     tracing::info!(%key, backend = %opened.kind, "secret stored");
-    Ok(Json(SecretChanged { key, result: "stored".into(), backend: opened.kind.to_string() }))
+    Ok(Json(SecretChanged {
+        key,
+        result: "stored".into(),
+        backend: opened.kind.to_string(),
+    }))
 }
 
 /// Deletes the secret under `key`.
 #[utoipa::path(delete, path = "/api/v1/secrets/{key}", security(("bearer" = [])),
     params(("key" = String, Path, description = "e.g. obs.password")),
     responses((status = 200, body = SecretChanged), (status = 400, body = roadie_protocol::ErrorBody), (status = 503, body = roadie_protocol::ErrorBody)))]
-pub async fn delete(State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<SecretChanged>, ApiError> {
-    roadie_keystore::validate_key(&key).map_err(|error| ApiError::bad_request(error.to_string()))?;
-    let opened = state.keystore.get().ok_or_else(|| ApiError::unavailable(format!("the keystore is not available: {}", state.keystore.problem().unwrap_or_default())))?;
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<SecretChanged>, ApiError> {
+    roadie_keystore::validate_key(&key)
+        .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let opened = state.keystore.get().ok_or_else(|| {
+        ApiError::unavailable(format!(
+            "the keystore is not available: {}",
+            state.keystore.problem().unwrap_or_default()
+        ))
+    })?;
     let store = opened.store.clone();
     let deleted_key = key.clone();
     let existed = tokio::task::spawn_blocking(move || store.delete(&deleted_key))
@@ -48,5 +72,9 @@ pub async fn delete(State(state): State<AppState>, Path(key): Path<String>) -> R
         .map_err(|error| ApiError::internal("deleting the secret failed", &error))?;
     tracing::info!(%key, existed, "secret deleted");
     let result = if existed { "deleted" } else { "absent" };
-    Ok(Json(SecretChanged { key, result: result.into(), backend: opened.kind.to_string() }))
+    Ok(Json(SecretChanged {
+        key,
+        result: result.into(),
+        backend: opened.kind.to_string(),
+    }))
 }

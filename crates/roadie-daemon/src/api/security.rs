@@ -9,24 +9,36 @@ use axum::response::Response;
 use super::{ApiError, AppState};
 
 /// Host and Origin checks, applied to every route (health included).
-pub async fn check_host_and_origin(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn check_host_and_origin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let headers = request.headers();
     let host = headers
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
         .map(str::to_ascii_lowercase)
         .ok_or_else(|| ApiError::forbidden("forbidden_host", "the request has no Host header"))?;
-    if !state.allowed_hosts.iter().any(|allowed| *allowed == host) {
+    if !state.allowed_hosts.contains(&host) {
         tracing::warn!(%host, "refused a request for a foreign Host (DNS rebinding protection)");
-        return Err(ApiError::forbidden("forbidden_host", format!("Host {host:?} is not this daemon; add it to [server] allowed_hosts if you trust it")));
+        return Err(ApiError::forbidden(
+            "forbidden_host",
+            format!(
+                "Host {host:?} is not this daemon; add it to [server] allowed_hosts if you trust it"
+            ),
+        ));
     }
-    if needs_origin_check(request.method(), headers) {
-        if let Some(origin) = headers.get(header::ORIGIN) {
-            let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
-            if !state.allowed_origins.iter().any(|allowed| *allowed == origin) {
-                tracing::warn!(%origin, method = %request.method(), "refused a request from a foreign Origin");
-                return Err(ApiError::forbidden("forbidden_origin", format!("Origin {origin:?} may not change state or open streams here")));
-            }
+    if needs_origin_check(request.method(), headers)
+        && let Some(origin) = headers.get(header::ORIGIN)
+    {
+        let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
+        if !state.allowed_origins.contains(&origin) {
+            tracing::warn!(%origin, method = %request.method(), "refused a request from a foreign Origin");
+            return Err(ApiError::forbidden(
+                "forbidden_origin",
+                format!("Origin {origin:?} may not change state or open streams here"),
+            ));
         }
     }
     Ok(next.run(request).await)
@@ -41,7 +53,11 @@ fn needs_origin_check(method: &Method, headers: &HeaderMap) -> bool {
 }
 
 /// Requires `Authorization: Bearer <token>`.
-pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -49,9 +65,17 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(token) if constant_time_eq(token.as_bytes(), state.token.expose_secret().as_bytes()) => Ok(next.run(request).await),
-        Some(_) => Err(ApiError::unauthorized("the API token is wrong; it is in <data-dir>/api-token")),
-        None => Err(ApiError::unauthorized("this endpoint needs `Authorization: Bearer <token>`; the token is in <data-dir>/api-token")),
+        Some(token)
+            if constant_time_eq(token.as_bytes(), state.token.expose_secret().as_bytes()) =>
+        {
+            Ok(next.run(request).await)
+        }
+        Some(_) => Err(ApiError::unauthorized(
+            "the API token is wrong; it is in <data-dir>/api-token",
+        )),
+        None => Err(ApiError::unauthorized(
+            "this endpoint needs `Authorization: Bearer <token>`; the token is in <data-dir>/api-token",
+        )),
     }
 }
 
@@ -59,7 +83,10 @@ fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
     if left.len() != right.len() {
         return false;
     }
-    left.iter().zip(right).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
+    left.iter()
+        .zip(right)
+        .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+        == 0
 }
 
 #[cfg(test)]
