@@ -7,6 +7,7 @@ mod api_security;
 mod config_errors;
 mod crash_safety;
 mod event_stream;
+mod peers_secret_service;
 mod secrets;
 mod support;
 
