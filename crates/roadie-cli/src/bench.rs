@@ -16,6 +16,7 @@ const START_BUDGET_MS: f64 = 100.0;
 const IDLE_RSS_BUDGET_KB: u64 = 10 * 1024;
 const THROUGHPUT_BUDGET: f64 = 100_000.0;
 const PUBLISH_BATCH: usize = 2_000;
+const PUBLISHERS: usize = 2;
 
 struct Scratch(PathBuf);
 
@@ -258,11 +259,24 @@ async fn throughput(daemon: &Daemon, total: usize) -> anyhow::Result<(f64, f64)>
         }
         Ok(Instant::now())
     });
-    let mut sent = 0usize;
-    while sent < total {
-        let size = PUBLISH_BATCH.min(total - sent);
-        client.publish(batch[..size].to_vec()).await?;
-        sent += size;
+    // Several producers at once, as a streamer's platforms and actions would be.
+    let mut publishers = Vec::new();
+    for publisher in 0..PUBLISHERS {
+        let client = client.clone();
+        let batch = batch.clone();
+        let share = total / PUBLISHERS + usize::from(publisher < total % PUBLISHERS);
+        publishers.push(tokio::spawn(async move {
+            let mut sent = 0usize;
+            while sent < share {
+                let size = PUBLISH_BATCH.min(share - sent);
+                client.publish(batch[..size].to_vec()).await?;
+                sent += size;
+            }
+            Ok::<(), anyhow::Error>(())
+        }));
+    }
+    for publisher in publishers {
+        publisher.await??;
     }
     let published = began.elapsed();
     let finished = tokio::time::timeout(Duration::from_secs(120), receiver)

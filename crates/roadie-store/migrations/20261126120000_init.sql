@@ -1,13 +1,12 @@
 -- The event log and OAuth credential metadata. Never edit once landed: add a new file.
 CREATE TABLE event_log (
     id       TEXT    PRIMARY KEY NOT NULL,  -- ULID, sorts by time
-    at_ms    INTEGER NOT NULL,              -- when it happened, Unix ms
+    at_ms    INTEGER NOT NULL,              -- when it happened, Unix ms (ids order by storage time)
     platform TEXT    NOT NULL CHECK (platform IN ('twitch', 'kick', 'youtube', 'roadie')),
     type     TEXT    NOT NULL,
     data     TEXT    NOT NULL CHECK (json_valid(data))
 ) WITHOUT ROWID;
 CREATE INDEX event_log_by_type ON event_log (type, id);
-CREATE INDEX event_log_by_time ON event_log (at_ms);
 
 -- Token metadata only: the tokens themselves live in the keystore under keystore_key.
 CREATE TABLE oauth_credentials (

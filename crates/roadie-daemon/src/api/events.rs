@@ -4,14 +4,15 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use futures_util::SinkExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use roadie_core::{Event, EventId, EventKind, Platform, Timestamp};
-use roadie_protocol::{EventEnvelope, EventHistory, PublishRequest, Published};
+use roadie_protocol::{CustomEvent, EventEnvelope, EventHistory, PublishRequest, Published};
 
 use super::{ApiError, AppState};
 use crate::bus::Frame;
@@ -112,10 +113,13 @@ async fn serve_stream(state: AppState, query: EventQuery, mut socket: WebSocket)
             let complete = page.len() < REPLAY_PAGE;
             for row in &page {
                 let frame = Frame::from_row(row);
-                if socket.send(Message::Text(frame.json)).await.is_err() {
+                if socket.feed(Message::Text(frame.json)).await.is_err() {
                     return;
                 }
                 last_sent = row.id;
+            }
+            if socket.flush().await.is_err() {
+                return;
             }
             if complete {
                 break;
@@ -131,10 +135,15 @@ async fn serve_stream(state: AppState, query: EventQuery, mut socket: WebSocket)
                         continue;
                     }
                     let frame: Arc<Frame> = frame;
-                    if socket.send(Message::Text(frame.json.clone())).await.is_err() {
+                    // Queue the frame; write to the socket once nothing more is waiting,
+                    // so a burst goes out in few system calls.
+                    if socket.feed(Message::Text(frame.json.clone())).await.is_err() {
                         return;
                     }
                     last_sent = frame.id;
+                    if live.is_empty() && socket.flush().await.is_err() {
+                        return;
+                    }
                 }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, last_sent = %last_sent, "cut off a slow event-stream subscriber");
@@ -206,13 +215,23 @@ pub async fn history(
     responses((status = 200, body = Published), (status = 400, body = roadie_protocol::ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
-    body: Result<Json<PublishRequest>, JsonRejection>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
 ) -> Result<Json<Published>, ApiError> {
-    let Json(request) = body.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
-    let customs = match request {
-        PublishRequest::One(event) => vec![event],
-        PublishRequest::Many(events) => events,
-    };
+    // Like axum's Json extractor: only application/json, which a foreign page cannot
+    // send without a CORS preflight.
+    let is_json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the events as Content-Type: application/json",
+        ));
+    }
+    let customs = parse_publish(&body)?;
     if customs.len() > MAX_PUBLISH {
         return Err(ApiError::bad_request(format!(
             "at most {MAX_PUBLISH} events per request"
@@ -246,6 +265,21 @@ pub async fn publish(
     }))
 }
 
+/// Parses a [`PublishRequest`] by its first byte instead of serde's untagged-enum
+/// buffering, which costs a second pass over every event on this hot path.
+fn parse_publish(body: &[u8]) -> Result<Vec<CustomEvent>, ApiError> {
+    let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
+    let parsed = match first {
+        Some(b'[') => serde_json::from_slice::<Vec<CustomEvent>>(body),
+        _ => serde_json::from_slice::<CustomEvent>(body).map(|event| vec![event]),
+    };
+    parsed.map_err(|error| {
+        ApiError::bad_request(format!(
+            "expected a custom event {{\"name\", \"data\"}} or a list of them: {error}"
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +297,19 @@ mod tests {
         assert!(parse_query(Some("since=xyz")).is_err());
         assert!(parse_query(Some("colour=red")).is_err());
         assert!(parse_query(None).unwrap().types.is_empty());
+    }
+
+    #[test]
+    fn publish_bodies() {
+        assert_eq!(parse_publish(br#"{"name":"a"}"#).unwrap().len(), 1);
+        assert_eq!(
+            parse_publish(br#" [{"name":"a"},{"name":"b","data":{"x":1}}]"#)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(parse_publish(br#"{"name":"a","extra":1}"#).is_err());
+        assert!(parse_publish(b"").is_err());
+        assert!(parse_publish(b"[1]").is_err());
     }
 }
