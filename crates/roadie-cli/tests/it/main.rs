@@ -9,6 +9,7 @@ mod crash_safety;
 mod event_stream;
 mod peers_secret_service;
 mod secrets;
+mod shutdown;
 mod support;
 
 /// Every module in this directory must be listed above, or its tests never run.
