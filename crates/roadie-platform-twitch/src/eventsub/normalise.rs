@@ -311,6 +311,12 @@ impl Normaliser {
         Normaliser::new(SUBSCRIPTION_TYPES.iter().map(|(kind, _)| *kind))
     }
 
+    /// Marks a dedicated subscription as no longer active (revoked), so the matching
+    /// chat notices count from now on.
+    pub fn deactivate(&mut self, kind: &str) {
+        self.dedicated_active.remove(kind);
+    }
+
     fn active(&self, kind: &str) -> bool {
         self.dedicated_active.contains(kind)
     }
