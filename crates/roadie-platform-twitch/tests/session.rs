@@ -235,7 +235,7 @@ async fn keepalive_silence_is_a_dead_connection() {
     }
     // 1 s keepalive + 0.3 s grace.
     assert!(
-        began.elapsed() >= Duration::from_millis(1200) && began.elapsed() < Duration::from_secs(3)
+        began.elapsed() >= Duration::from_millis(1200) && began.elapsed() < Duration::from_secs(8)
     );
     assert!(!harness.connected().await);
     harness.stop().await;
