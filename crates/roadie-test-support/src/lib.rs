@@ -2,12 +2,15 @@
 //! (temporary HOME, config and data directories, a cleared environment, an
 //! ephemeral port) and handles on the daemons it starts.
 //!
-//! Fake platform servers (Twitch, Kick, YouTube, OBS) will live here too, each
-//! speaking its real wire protocol on 127.0.0.1:0.
+//! And fake servers, each speaking its real wire protocol on 127.0.0.1:0 and built
+//! from real captured payloads: `fake_eventsub` (Twitch EventSub WebSocket) and
+//! `fake_oauth` (an OAuth provider with Twitch's endpoints and error bodies). Kick,
+//! YouTube and OBS fakes come with their adapters.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod fake_eventsub;
+pub mod fake_oauth;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
