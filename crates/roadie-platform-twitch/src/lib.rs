@@ -1,8 +1,10 @@
-//! Roadie's Twitch adapter. This first part is pure: decoding EventSub WebSocket
-//! frames, normalising notifications into core events, and dropping redelivered
-//! notifications by `message_id`. The connection task, OAuth and Helix build on it.
+//! Roadie's Twitch adapter: EventSub (frames, normalisation, de-duplication and the
+//! session task), Helix (subscriptions, chat, users; token refresh on 401 and rate
+//! limits) and the rate-limited outbound chat queue.
 //!
 //! Architecture invariant: this crate depends on `roadie-core` and never on another
 //! platform adapter, the daemon or the store.
 
+pub mod chat_queue;
 pub mod eventsub;
+pub mod helix;

@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod fake_eventsub;
+pub mod fake_helix;
 pub mod fake_oauth;
 
 use std::io::Write;

@@ -1,0 +1,210 @@
+//! A fake Twitch Helix API on 127.0.0.1:0: `POST /eventsub/subscriptions`,
+//! `POST /chat/messages`, `GET /users`, with `Client-Id` and bearer checks, Twitch's
+//! `Ratelimit-*` headers and error bodies, answers built from the real documented
+//! examples (data/), and scripted failures (401, 403 for a type, 429, dropped chat).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+const CHAT_SENT: &str = include_str!("../data/twitch_helix_post_chat_messages_response.json");
+const USERS: &str = include_str!("../data/twitch_helix_get_users_response.json");
+
+/// What the fake saw and how it should misbehave next.
+#[derive(Debug, Default)]
+pub struct HelixState {
+    /// Bearer tokens it accepts.
+    pub valid_tokens: HashSet<String>,
+    /// Subscription requests, in order: the request bodies.
+    pub subscriptions: Vec<Value>,
+    /// Chat requests, in order: the request bodies.
+    pub chat_messages: Vec<Value>,
+    /// Subscription types answered with 403 (missing scope).
+    pub forbidden_types: HashSet<String>,
+    /// The next requests answered with 429, one each.
+    pub throttle_next: usize,
+    /// The next chat message is accepted but not sent, with this (code, message).
+    pub drop_next_chat: Option<(String, String)>,
+    /// Requests seen, for counting retries.
+    pub requests: usize,
+    next_id: u64,
+}
+
+/// A running fake Helix.
+#[derive(Debug)]
+pub struct FakeHelix {
+    address: std::net::SocketAddr,
+    /// The shared state.
+    pub state: Arc<Mutex<HelixState>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeHelix {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+type Shared = Arc<Mutex<HelixState>>;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}
+
+fn with_rate_headers(mut response: Response, remaining: u64) -> Response {
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from(800u64));
+    headers.insert("ratelimit-remaining", HeaderValue::from(remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(unix_now() + 1));
+    response
+}
+
+fn error(status: u16, message: &str) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let reason = code.canonical_reason().unwrap_or("Error");
+    (
+        code,
+        Json(json!({"error": reason, "status": status, "message": message})),
+    )
+        .into_response()
+}
+
+/// Checks Client-Id and the bearer token, and applies scripted throttling.
+fn gate(state: &mut HelixState, headers: &HeaderMap) -> Option<Response> {
+    state.requests += 1;
+    if state.throttle_next > 0 {
+        state.throttle_next -= 1;
+        return Some(with_rate_headers(error(429, "Too Many Requests"), 0));
+    }
+    if headers.get("client-id").is_none() {
+        return Some(error(401, "Client ID is missing"));
+    }
+    let token = headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !state.valid_tokens.contains(token) {
+        return Some(error(401, "Invalid OAuth token"));
+    }
+    None
+}
+
+async fn subscribe(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    let kind = body["type"].as_str().unwrap_or_default().to_owned();
+    if body["transport"]["method"] != "websocket"
+        || body["transport"]["session_id"]
+            .as_str()
+            .is_none_or(str::is_empty)
+    {
+        return error(400, "The transport must be websocket with a session_id");
+    }
+    if state.forbidden_types.contains(&kind) {
+        return with_rate_headers(error(403, "subscription missing proper authorization"), 799);
+    }
+    state.next_id += 1;
+    let id = format!("fake-subscription-{}", state.next_id);
+    state.subscriptions.push(body.clone());
+    let data = json!({
+        "id": id, "status": "enabled", "type": kind, "version": body["version"], "condition": body["condition"],
+        "created_at": "2020-11-10T20:08:33.12345678Z", "transport": body["transport"], "cost": 0
+    });
+    let answer = json!({"data": [data], "total": state.subscriptions.len(), "total_cost": 0, "max_total_cost": 10});
+    with_rate_headers((StatusCode::ACCEPTED, Json(answer)).into_response(), 799)
+}
+
+async fn chat(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    state.chat_messages.push(body);
+    let mut answer: Value = serde_json::from_str(CHAT_SENT).unwrap_or(Value::Null);
+    if let Some((code, message)) = state.drop_next_chat.take() {
+        answer["data"][0]["message_id"] = json!("");
+        answer["data"][0]["is_sent"] = json!(false);
+        answer["data"][0]["drop_reason"] = json!({"code": code, "message": message});
+    } else {
+        answer["data"][0]["message_id"] = json!(format!("fake-chat-{}", state.chat_messages.len()));
+    }
+    with_rate_headers(Json(answer).into_response(), 799)
+}
+
+async fn users(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    let answer: Value = serde_json::from_str(USERS).unwrap_or(Value::Null);
+    with_rate_headers(Json(answer).into_response(), 799)
+}
+
+impl FakeHelix {
+    /// Starts the fake, accepting `tokens`.
+    pub async fn start(tokens: &[&str]) -> FakeHelix {
+        let state: Shared = Arc::default();
+        if let Ok(mut locked) = state.lock() {
+            locked.valid_tokens = tokens.iter().map(|token| (*token).to_owned()).collect();
+        }
+        let app = Router::new()
+            .route("/helix/eventsub/subscriptions", post(subscribe))
+            .route("/helix/chat/messages", post(chat))
+            .route("/helix/users", get(users))
+            .with_state(Arc::clone(&state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|error| panic!("bind: {error}"));
+        let address = listener
+            .local_addr()
+            .unwrap_or_else(|error| panic!("address: {error}"));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeHelix {
+            address,
+            state,
+            server,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT/helix`, the `helix_url` to configure.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/helix", self.address)
+    }
+
+    /// Runs `change` on the state.
+    pub fn with<T>(&self, change: impl FnOnce(&mut HelixState) -> T) -> T {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        change(&mut state)
+    }
+}
