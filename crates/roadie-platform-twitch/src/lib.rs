@@ -5,6 +5,7 @@
 //! Architecture invariant: this crate depends on `roadie-core` and never on another
 //! platform adapter, the daemon or the store.
 
+pub mod adapter;
 pub mod chat_queue;
 pub mod eventsub;
 pub mod helix;

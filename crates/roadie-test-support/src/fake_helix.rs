@@ -33,6 +33,8 @@ pub struct HelixState {
     pub drop_next_chat: Option<(String, String)>,
     /// Requests seen, for counting retries.
     pub requests: usize,
+    /// Also accept the fake OAuth provider's live access tokens.
+    pub linked_oauth: Option<Arc<Mutex<crate::fake_oauth::OAuthState>>>,
     next_id: u64,
 }
 
@@ -93,7 +95,17 @@ fn gate(state: &mut HelixState, headers: &HeaderMap) -> Option<Response> {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !state.valid_tokens.contains(token) {
+    let linked = state
+        .linked_oauth
+        .as_ref()
+        .and_then(|oauth| {
+            oauth
+                .lock()
+                .ok()
+                .map(|oauth| oauth.access_tokens.contains_key(token))
+        })
+        .unwrap_or(false);
+    if !linked && !state.valid_tokens.contains(token) {
         return Some(error(401, "Invalid OAuth token"));
     }
     None
@@ -192,6 +204,24 @@ impl FakeHelix {
             state,
             server,
         }
+    }
+
+    /// Starts the fake accepting the live access tokens of `oauth`.
+    pub async fn start_linked(oauth: &crate::fake_oauth::FakeOAuth) -> FakeHelix {
+        let fake = FakeHelix::start(&[]).await;
+        fake.with(|state| state.linked_oauth = Some(Arc::clone(&oauth.state)));
+        fake
+    }
+
+    /// Texts of the chat messages received, in order.
+    pub fn chat_texts(&self) -> Vec<String> {
+        self.with(|state| {
+            state
+                .chat_messages
+                .iter()
+                .filter_map(|body| body["message"].as_str().map(str::to_owned))
+                .collect()
+        })
     }
 
     /// `http://127.0.0.1:PORT/helix`, the `helix_url` to configure.

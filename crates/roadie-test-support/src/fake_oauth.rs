@@ -252,6 +252,43 @@ impl FakeOAuth {
         format!("http://{}/oauth2", self.address)
     }
 
+    /// Issues a token pair as a completed sign-in would: `(access, refresh)`.
+    pub fn mint_tokens(&self, scopes: &[&str]) -> (String, String) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let answer = state.issue(scopes.iter().map(|scope| (*scope).to_owned()).collect());
+        (
+            answer["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            answer["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }
+
+    /// Expires an access token (Helix and validate answer 401 from now on).
+    pub fn expire_access_token(&self, token: &str) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.access_tokens.remove(token);
+    }
+
+    /// Revokes every refresh token (a refresh then fails: sign-in needed).
+    pub fn revoke_refresh_tokens(&self) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.refresh_tokens.clear();
+    }
+
     /// Scripts the next device polls' refusals, in order, before approval.
     pub fn script_device(&self, answers: &[&'static str]) {
         if let Ok(mut state) = self.state.lock() {

@@ -1,0 +1,504 @@
+//! The Twitch adapter: the `Platform` strategy for Twitch. It validates the token at
+//! start and hourly, refreshes on 401 (storing the rotated pair before using it),
+//! runs the EventSub session with Helix-created subscriptions, restarts the session
+//! after a wall-clock jump (sleep and wake), reports `auth_required` when the refresh
+//! token is gone, and sends chat through the rate-limited queue.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use roadie_core::{ConnectionState, Secret};
+use roadie_oauth::{ClientCredentials, OAuthError, TokenSet};
+use roadie_platform::{
+    BoxFuture, Capability, CapabilityScopes, ChatError, Platform, PlatformSink, Shutdown,
+};
+use serde::Deserialize;
+use tokio::sync::{mpsc, watch};
+
+use crate::chat_queue::{ChatSender, LIMIT_PRIVILEGED, OutboundQueue, QueueError};
+use crate::eventsub::session::{self, SessionConfig, SessionUpdate, SubscriptionCreator};
+use crate::helix::{Helix, HelixError, HelixSubscriptionCreator, SentMessage, TokenSource};
+
+/// How often the token is validated (Twitch requires at least hourly).
+pub const VALIDATE_EVERY: Duration = Duration::from_secs(3600);
+/// How often the wall clock is compared with the monotonic clock.
+const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(30);
+/// A difference beyond this between the two clocks means the machine slept.
+const CLOCK_JUMP: Duration = Duration::from_secs(60);
+
+/// What Twitch needs for each capability.
+pub const CAPABILITIES: &[CapabilityScopes] = &[
+    CapabilityScopes {
+        capability: Capability::ChatRead,
+        scopes: &["user:read:chat"],
+    },
+    CapabilityScopes {
+        capability: Capability::ChatSend,
+        scopes: &["user:write:chat"],
+    },
+    CapabilityScopes {
+        capability: Capability::Events,
+        scopes: &[
+            "moderator:read:followers",
+            "channel:read:subscriptions",
+            "bits:read",
+            "channel:moderate",
+        ],
+    },
+    CapabilityScopes {
+        capability: Capability::Rewards,
+        scopes: &["channel:manage:redemptions"],
+    },
+    CapabilityScopes {
+        capability: Capability::ChatterList,
+        scopes: &["moderator:read:chatters"],
+    },
+    CapabilityScopes {
+        capability: Capability::Polling,
+        scopes: &[],
+    },
+];
+
+/// Endpoints and the app's identity.
+#[derive(Debug, Clone)]
+pub struct TwitchSettings {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's secret, if it is a confidential client.
+    pub client_secret: Option<Secret>,
+    /// `https://id.twitch.tv/oauth2`.
+    pub auth_url: String,
+    /// `https://api.twitch.tv/helix`.
+    pub helix_url: String,
+    /// `wss://eventsub.wss.twitch.tv/ws`.
+    pub eventsub_url: String,
+}
+
+/// Persists rotated token sets (the keystore). Called before a new token is used.
+pub trait TokenStore: Send + Sync {
+    /// Stores `tokens`, replacing the previous set.
+    fn save(&self, tokens: &TokenSet) -> BoxFuture<'_, Result<(), String>>;
+}
+
+/// `GET /oauth2/validate`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Validation {
+    /// The token's user id (absent for app tokens).
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// The token's login.
+    #[serde(default)]
+    pub login: Option<String>,
+    /// Granted scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Seconds until expiry.
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+}
+
+/// Validates an access token; `Ok(None)` when Twitch says it is invalid (401).
+pub async fn validate(
+    http: &reqwest::Client,
+    auth_url: &str,
+    token: &Secret,
+) -> Result<Option<Validation>, String> {
+    let response = http
+        .get(format!("{}/validate", auth_url.trim_end_matches('/')))
+        .header("authorization", format!("OAuth {}", token.expose_secret()))
+        .send()
+        .await
+        .map_err(|error| error.without_url().to_string())?;
+    match response.status().as_u16() {
+        200 => response
+            .json::<Validation>()
+            .await
+            .map(Some)
+            .map_err(|error| error.without_url().to_string()),
+        401 => Ok(None),
+        status => Err(format!("validation answered HTTP {status}")),
+    }
+}
+
+/// The live token set, refreshed in one place.
+pub struct TwitchTokens {
+    current: Mutex<TokenSet>,
+    oauth: roadie_oauth::Client,
+    token_url: String,
+    store: Arc<dyn TokenStore>,
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for TwitchTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwitchTokens")
+            .field("token_url", &self.token_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TwitchTokens {
+    /// Tokens for `settings`, persisted through `store`.
+    pub fn new(
+        settings: &TwitchSettings,
+        tokens: TokenSet,
+        store: Arc<dyn TokenStore>,
+    ) -> TwitchTokens {
+        let credentials = ClientCredentials {
+            client_id: settings.client_id.clone(),
+            client_secret: settings.client_secret.clone(),
+        };
+        TwitchTokens {
+            current: Mutex::new(tokens),
+            oauth: roadie_oauth::Client::new(credentials),
+            token_url: format!("{}/token", settings.auth_url.trim_end_matches('/')),
+            store,
+            refreshing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// A copy of the current set.
+    pub fn snapshot(&self) -> Option<TokenSet> {
+        self.current.lock().ok().map(|tokens| tokens.clone())
+    }
+}
+
+impl TokenSource for TwitchTokens {
+    fn current(&self) -> Secret {
+        self.current
+            .lock()
+            .map(|tokens| tokens.access_token.clone())
+            .unwrap_or_else(|_| Secret::new(""))
+    }
+
+    fn refresh(&self) -> BoxFuture<'_, Result<Secret, HelixError>> {
+        let seen = self.current();
+        Box::pin(async move {
+            let _one_at_a_time = self.refreshing.lock().await;
+            // Another caller refreshed while this one waited: use its result.
+            let now_current = self.current();
+            if now_current != seen {
+                return Ok(now_current);
+            }
+            let Some(previous) = self.snapshot() else {
+                return Err(HelixError::AuthRequired("token state lost".into()));
+            };
+            let Some(refresh_token) = previous.refresh_token.clone() else {
+                return Err(HelixError::AuthRequired(
+                    "the token expired and there is no refresh token".into(),
+                ));
+            };
+            let mut fresh = match self.oauth.refresh(&self.token_url, &refresh_token).await {
+                Ok(fresh) => fresh,
+                Err(OAuthError::Provider { code, .. }) => {
+                    return Err(HelixError::AuthRequired(format!(
+                        "the refresh was refused: {code}"
+                    )));
+                }
+                Err(error) => return Err(HelixError::Transport(error.to_string())),
+            };
+            fresh.account_id = previous.account_id.clone();
+            fresh.account_login = previous.account_login.clone();
+            if fresh.scopes.is_empty() {
+                fresh.scopes = previous.scopes.clone();
+            }
+            // The rotated pair is durable before anything uses it.
+            self.store.save(&fresh).await.map_err(|error| {
+                HelixError::Transport(format!("storing the refreshed token failed: {error}"))
+            })?;
+            let access = fresh.access_token.clone();
+            if let Ok(mut current) = self.current.lock() {
+                *current = fresh;
+            }
+            tracing::info!("Twitch token refreshed and stored");
+            Ok(access)
+        })
+    }
+}
+
+/// The Twitch platform.
+pub struct TwitchAdapter {
+    settings: TwitchSettings,
+    tokens: Arc<TwitchTokens>,
+    helix: Arc<Helix>,
+    http: reqwest::Client,
+    queue: Mutex<Option<OutboundQueue>>,
+}
+
+impl std::fmt::Debug for TwitchAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwitchAdapter")
+            .field("helix", &self.settings.helix_url)
+            .finish_non_exhaustive()
+    }
+}
+
+struct HelixChat {
+    helix: Arc<Helix>,
+    user_id: String,
+}
+
+impl ChatSender for HelixChat {
+    fn send(&self, text: &str) -> BoxFuture<'_, Result<SentMessage, HelixError>> {
+        let text = text.to_owned();
+        Box::pin(async move {
+            self.helix
+                .send_chat_message(&self.user_id, &self.user_id, &text, None)
+                .await
+        })
+    }
+}
+
+/// Stops the session when Helix says the sign-in is gone.
+struct WatchingCreator {
+    inner: HelixSubscriptionCreator,
+    auth_lost: watch::Sender<Option<String>>,
+}
+
+impl SubscriptionCreator for WatchingCreator {
+    fn create(&self, session_id: &str) -> BoxFuture<'_, Result<Vec<String>, String>> {
+        let session_id = session_id.to_owned();
+        Box::pin(async move {
+            let result = self.inner.create(&session_id).await;
+            if let Err(error) = &result
+                && error.contains("needs a new sign-in")
+            {
+                let _ = self.auth_lost.send(Some(error.clone()));
+            }
+            result
+        })
+    }
+}
+
+enum Outcome {
+    Shutdown,
+    AuthRequired(String),
+    ClockJumped,
+}
+
+impl TwitchAdapter {
+    /// An adapter for the signed-in account in `tokens`.
+    pub fn new(settings: TwitchSettings, tokens: Arc<TwitchTokens>) -> TwitchAdapter {
+        let helix = Arc::new(Helix::new(
+            &settings.helix_url,
+            &settings.client_id,
+            tokens.clone(),
+        ));
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
+        TwitchAdapter {
+            settings,
+            tokens,
+            helix,
+            http,
+            queue: Mutex::new(None),
+        }
+    }
+
+    /// The Helix client (for rewards and polling).
+    pub fn helix(&self) -> &Arc<Helix> {
+        &self.helix
+    }
+
+    /// Validates, refreshing once on 401; returns the account or why sign-in is needed.
+    async fn validate_or_refresh(&self) -> Result<Validation, Outcome> {
+        let checked = validate(&self.http, &self.settings.auth_url, &self.tokens.current()).await;
+        match checked {
+            Ok(Some(validation)) => Ok(validation),
+            Ok(None) => {
+                let refreshed = self
+                    .tokens
+                    .refresh()
+                    .await
+                    .map_err(|error| Outcome::AuthRequired(error.to_string()))?;
+                match validate(&self.http, &self.settings.auth_url, &refreshed).await {
+                    Ok(Some(validation)) => Ok(validation),
+                    Ok(None) => Err(Outcome::AuthRequired(
+                        "Twitch rejects the refreshed token".into(),
+                    )),
+                    // Cannot reach Twitch: carry on with the token; the session retries.
+                    Err(error) => Err(Outcome::AuthRequired(format!(
+                        "cannot validate the refreshed token: {error}"
+                    ))),
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not validate the Twitch token; continuing");
+                Ok(Validation {
+                    user_id: None,
+                    login: None,
+                    scopes: Vec::new(),
+                    expires_in: None,
+                })
+            }
+        }
+    }
+
+    async fn run_once(
+        self: &Arc<Self>,
+        sink: &Arc<dyn PlatformSink>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Outcome {
+        let validation = match self.validate_or_refresh().await {
+            Ok(validation) => validation,
+            Err(outcome) => return outcome,
+        };
+        let snapshot = self.tokens.snapshot();
+        let user_id = validation.user_id.clone().or_else(|| {
+            snapshot
+                .as_ref()
+                .and_then(|tokens| tokens.account_id.clone())
+        });
+        let Some(user_id) = user_id else {
+            return Outcome::AuthRequired(
+                "the token belongs to no user (an app token?); sign in as the broadcaster".into(),
+            );
+        };
+        let chat = Arc::new(HelixChat {
+            helix: Arc::clone(&self.helix),
+            user_id: user_id.clone(),
+        });
+        let (queue, queue_task) = OutboundQueue::start(chat, LIMIT_PRIVILEGED, 500);
+        if let Ok(mut slot) = self.queue.lock() {
+            *slot = Some(queue);
+        }
+
+        let (auth_lost, mut auth_watch) = watch::channel(None::<String>);
+        let creator: Arc<dyn SubscriptionCreator> = Arc::new(WatchingCreator {
+            inner: HelixSubscriptionCreator {
+                helix: Arc::clone(&self.helix),
+                broadcaster_id: user_id.clone(),
+                user_id,
+            },
+            auth_lost,
+        });
+        let (updates_sender, mut updates) = mpsc::channel(1024);
+        let (stop_session, session_stopped) = watch::channel(false);
+        let session = tokio::spawn(session::run(
+            SessionConfig::new(self.settings.eventsub_url.clone()),
+            creator,
+            updates_sender,
+            session_stopped,
+        ));
+
+        let mut validate_timer =
+            tokio::time::interval_at(tokio::time::Instant::now() + VALIDATE_EVERY, VALIDATE_EVERY);
+        let mut clock_timer = tokio::time::interval(CLOCK_CHECK_EVERY);
+        let (mut wall, mut mono) = (SystemTime::now(), Instant::now());
+        let outcome = loop {
+            tokio::select! {
+                update = updates.recv() => match update {
+                    Some(SessionUpdate::Event(event)) => sink.event(event).await,
+                    Some(SessionUpdate::Connected { handed_over, .. }) => {
+                        let detail = if handed_over { "EventSub session handed over" } else { "EventSub session subscribed" };
+                        sink.status(ConnectionState::Connected, detail.into());
+                    }
+                    Some(SessionUpdate::Reconnecting { reason, retry_in }) => {
+                        sink.status(ConnectionState::Reconnecting, format!("{reason}; retrying in {} ms", retry_in.as_millis()));
+                    }
+                    Some(SessionUpdate::Revoked { kind, status }) => {
+                        tracing::warn!(%kind, %status, "Twitch revoked a subscription");
+                        if status == "authorization_revoked" {
+                            break Outcome::AuthRequired(format!("Twitch revoked the authorization ({kind})"));
+                        }
+                    }
+                    None => break Outcome::Shutdown,
+                },
+                changed = auth_watch.changed() => {
+                    if changed.is_ok() && let Some(reason) = auth_watch.borrow().clone() {
+                        break Outcome::AuthRequired(reason);
+                    }
+                }
+                _ = validate_timer.tick() => {
+                    if let Err(outcome) = self.validate_or_refresh().await {
+                        break outcome;
+                    }
+                }
+                _ = clock_timer.tick() => {
+                    let wall_elapsed = SystemTime::now().duration_since(wall).unwrap_or_default();
+                    let mono_elapsed = mono.elapsed();
+                    (wall, mono) = (SystemTime::now(), Instant::now());
+                    if wall_elapsed.abs_diff(mono_elapsed) > CLOCK_JUMP {
+                        tracing::info!(jump_s = wall_elapsed.abs_diff(mono_elapsed).as_secs(), "the wall clock jumped (sleep and wake?); revalidating and reconnecting");
+                        break Outcome::ClockJumped;
+                    }
+                }
+                _ = shutdown.changed() => break Outcome::Shutdown,
+            }
+        };
+        let _ = stop_session.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(3), session).await;
+        if let Ok(mut slot) = self.queue.lock() {
+            *slot = None;
+        }
+        queue_task.abort();
+        outcome
+    }
+}
+
+impl Platform for TwitchAdapter {
+    fn id(&self) -> roadie_core::Platform {
+        roadie_core::Platform::Twitch
+    }
+
+    fn capabilities(&self) -> &'static [CapabilityScopes] {
+        CAPABILITIES
+    }
+
+    fn run(
+        self: Arc<Self>,
+        sink: Arc<dyn PlatformSink>,
+        shutdown: Shutdown,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let (stop, mut stopped) = watch::channel(false);
+            tokio::spawn(async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            });
+            sink.status(ConnectionState::Reconnecting, "connecting to Twitch".into());
+            loop {
+                match self.run_once(&sink, &mut stopped).await {
+                    Outcome::Shutdown => return,
+                    Outcome::ClockJumped => sink.status(
+                        ConnectionState::Reconnecting,
+                        "the clock jumped (sleep and wake); reconnecting".into(),
+                    ),
+                    Outcome::AuthRequired(reason) => {
+                        tracing::error!(%reason, "Twitch needs a new sign-in: run `roadie auth login twitch`");
+                        sink.status(
+                            ConnectionState::AuthRequired,
+                            format!("{reason}; run `roadie auth login twitch`"),
+                        );
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                        return;
+                    }
+                }
+            }
+        })
+    }
+
+    fn send_chat(&self, text: &str) -> BoxFuture<'_, Result<Vec<String>, ChatError>> {
+        let text = text.to_owned();
+        Box::pin(async move {
+            let queue = self.queue.lock().ok().and_then(|slot| slot.clone());
+            let Some(queue) = queue else {
+                return Err(ChatError::Unavailable("Twitch is not connected yet".into()));
+            };
+            match queue.send(&text).await {
+                Ok(sent) => Ok(sent.into_iter().map(|message| message.message_id).collect()),
+                Err(QueueError::Refused(reason)) => Err(ChatError::Refused(reason)),
+                Err(QueueError::Twitch(HelixError::AuthRequired(reason))) => {
+                    Err(ChatError::AuthRequired(reason))
+                }
+                Err(QueueError::Twitch(error)) => Err(ChatError::Platform(error.to_string())),
+                Err(error @ (QueueError::Full(_) | QueueError::Stopped)) => {
+                    Err(ChatError::Unavailable(error.to_string()))
+                }
+            }
+        })
+    }
+}

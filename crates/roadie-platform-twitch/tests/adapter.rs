@@ -1,0 +1,219 @@
+//! The Twitch adapter against the fake Twitch (OAuth, Helix and EventSub on
+//! 127.0.0.1:0): the shared platform conformance suite, a token expiring mid-stream,
+//! and a revoked refresh token.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use roadie_core::{ConnectionState, EventKind, Secret};
+use roadie_oauth::TokenSet;
+use roadie_platform::conformance::{FakeDriver, RecordingSink, Trigger, run_suite};
+use roadie_platform::{BoxFuture, Platform};
+use roadie_platform_twitch::adapter::{TokenStore, TwitchAdapter, TwitchSettings, TwitchTokens};
+use roadie_test_support::fake_eventsub::{FakeEventSub, FakeEventSubOptions};
+use roadie_test_support::fake_helix::FakeHelix;
+use roadie_test_support::fake_oauth::FakeOAuth;
+
+#[derive(Default)]
+struct MemoryStore {
+    saved: Mutex<Vec<TokenSet>>,
+}
+
+impl TokenStore for MemoryStore {
+    fn save(&self, tokens: &TokenSet) -> BoxFuture<'_, Result<(), String>> {
+        self.saved.lock().unwrap().push(tokens.clone());
+        Box::pin(async { Ok(()) })
+    }
+}
+
+struct FakeTwitch {
+    oauth: FakeOAuth,
+    helix: FakeHelix,
+    eventsub: FakeEventSub,
+    frames: Mutex<HashMap<String, String>>,
+}
+
+impl FakeTwitch {
+    async fn start() -> FakeTwitch {
+        let oauth = FakeOAuth::start().await;
+        let helix = FakeHelix::start_linked(&oauth).await;
+        let eventsub = FakeEventSub::start(FakeEventSubOptions::default()).await;
+        FakeTwitch {
+            oauth,
+            helix,
+            eventsub,
+            frames: Mutex::default(),
+        }
+    }
+
+    fn adapter(&self, store: Arc<MemoryStore>) -> (Arc<TwitchAdapter>, String) {
+        let (access, refresh) = self
+            .oauth
+            .mint_tokens(&["user:read:chat", "user:write:chat"]);
+        let settings = TwitchSettings {
+            client_id: "fake-client".into(),
+            client_secret: Some(Secret::new("fake-secret")),
+            auth_url: self.oauth.base_url(),
+            helix_url: self.helix.base_url(),
+            eventsub_url: self.eventsub.url(),
+        };
+        let tokens = TokenSet {
+            access_token: Secret::new(access.clone()),
+            refresh_token: Some(Secret::new(refresh)),
+            expires_at: None,
+            scopes: vec!["user:read:chat".into(), "user:write:chat".into()],
+            account_id: Some("141981764".into()),
+            account_login: Some("twitchdev".into()),
+        };
+        let tokens = Arc::new(TwitchTokens::new(&settings, tokens, store));
+        (Arc::new(TwitchAdapter::new(settings, tokens)), access)
+    }
+}
+
+impl FakeDriver for FakeTwitch {
+    fn inject_chat(&self, message_id: &str, text: &str) -> BoxFuture<'_, ()> {
+        // The same platform message again is a redelivery: the same frame.
+        let frame = self
+            .frames
+            .lock()
+            .unwrap()
+            .entry(message_id.to_owned())
+            .or_insert_with(|| {
+                self.eventsub.notification_frame(
+                    "channel.chat.message",
+                    FakeEventSub::chat_event(message_id, text),
+                )
+            })
+            .clone();
+        self.eventsub.send_raw(frame);
+        Box::pin(async {})
+    }
+
+    fn received_chats(&self) -> Vec<String> {
+        self.helix.chat_texts()
+    }
+
+    fn drop_connection(&self) -> BoxFuture<'_, ()> {
+        self.eventsub.drop_connection();
+        Box::pin(async {})
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+
+    fn spawn(&self, future: BoxFuture<'static, ()>) {
+        tokio::spawn(future);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twitch_passes_the_platform_conformance_suite() {
+    let fake = FakeTwitch::start().await;
+    let (adapter, _) = fake.adapter(Arc::new(MemoryStore::default()));
+    let adapter: Arc<dyn Platform> = adapter;
+    run_suite(adapter, &fake).await.unwrap();
+}
+
+async fn wait_for(sink: &RecordingSink, limit: Duration, check: impl Fn(&RecordingSink) -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check(sink) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met in {limit:?}: states {:?}",
+            sink.states.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn connected(sink: &RecordingSink) -> bool {
+    sink.states
+        .lock()
+        .unwrap()
+        .last()
+        .is_some_and(|(state, _)| *state == ConnectionState::Connected)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_expiring_mid_stream_is_refreshed_and_stored_without_losing_events() {
+    let fake = FakeTwitch::start().await;
+    let store = Arc::new(MemoryStore::default());
+    let (adapter, access) = fake.adapter(store.clone());
+    let sink = Arc::new(RecordingSink::default());
+    let stop = Trigger::default();
+    let running = tokio::spawn(Arc::clone(&adapter).run(sink.clone(), stop.wait()));
+    wait_for(&sink, Duration::from_secs(10), connected).await;
+
+    fake.inject_chat("before", "one").await;
+    fake.oauth.expire_access_token(&access);
+    fake.inject_chat("during", "two").await;
+    // Sending chat needs Helix: the 401 triggers one refresh, stored before use.
+    adapter.send_chat("still talking").await.unwrap();
+    fake.inject_chat("after", "three").await;
+    wait_for(&sink, Duration::from_secs(5), |sink| {
+        sink.events.lock().unwrap().len() >= 3
+    })
+    .await;
+    let ids: Vec<String> = sink
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::ChatMessage { message_id, .. } => Some(message_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, vec!["before", "during", "after"]);
+    let saved = store.saved.lock().unwrap().clone();
+    assert_eq!(
+        saved.len(),
+        1,
+        "the refreshed pair was not stored exactly once"
+    );
+    assert_ne!(saved[0].access_token.expose_secret(), access);
+    assert_eq!(saved[0].account_id.as_deref(), Some("141981764"));
+    assert_eq!(fake.helix.chat_texts(), vec!["still talking"]);
+    stop.fire();
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_refresh_token_reports_auth_required() {
+    let fake = FakeTwitch::start().await;
+    let (adapter, access) = fake.adapter(Arc::new(MemoryStore::default()));
+    fake.oauth.expire_access_token(&access);
+    fake.oauth.revoke_refresh_tokens();
+    let sink = Arc::new(RecordingSink::default());
+    let stop = Trigger::default();
+    let running = tokio::spawn(Arc::clone(&adapter).run(sink.clone(), stop.wait()));
+    wait_for(&sink, Duration::from_secs(10), |sink| {
+        sink.states
+            .lock()
+            .unwrap()
+            .last()
+            .is_some_and(|(state, _)| *state == ConnectionState::AuthRequired)
+    })
+    .await;
+    let detail = sink.states.lock().unwrap().last().unwrap().1.clone();
+    assert!(detail.contains("roadie auth login twitch"), "{detail}");
+    match adapter.send_chat("anyone?").await {
+        Err(
+            roadie_platform::ChatError::Unavailable(_)
+            | roadie_platform::ChatError::AuthRequired(_),
+        ) => {}
+        other => panic!("{other:?}"),
+    }
+    stop.fire();
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .unwrap()
+        .unwrap();
+}
