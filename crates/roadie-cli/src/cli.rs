@@ -50,6 +50,10 @@ pub enum Command {
     Events(EventsArgs),
     /// Store or delete secrets in the keystore (the value is read from stdin).
     Secrets(SecretsArgs),
+    /// Sign in to a platform, or out; show who is signed in.
+    Auth(AuthArgs),
+    /// Send chat.
+    Chat(ChatArgs),
     /// Measure start-up time, idle memory and event throughput.
     Bench(BenchArgs),
 }
@@ -101,4 +105,52 @@ pub struct BenchArgs {
     /// Daemon starts to time.
     #[arg(long, default_value_t = 5)]
     pub starts: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    #[command(subcommand)]
+    pub action: AuthAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthAction {
+    /// Sign in: opens a browser page (PKCE), or with --device shows a code to enter.
+    Login {
+        /// twitch (kick and youtube come later).
+        platform: String,
+        /// Use the device-code flow (no browser on this machine needed).
+        #[arg(long)]
+        device: bool,
+    },
+    /// Import the platform's token answer as JSON on stdin; it is validated first.
+    Import {
+        /// twitch (kick and youtube come later).
+        platform: String,
+    },
+    /// Show each platform's sign-in and connection state.
+    Status,
+    /// Sign out: revoke the tokens at the platform and delete them.
+    Logout {
+        /// twitch (kick and youtube come later).
+        platform: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    #[command(subcommand)]
+    pub action: ChatAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChatAction {
+    /// Send a message (split at word boundaries when over the platform's limit).
+    Send {
+        /// The platform; may be left out when exactly one is connected.
+        #[arg(long)]
+        platform: Option<String>,
+        /// The message.
+        text: String,
+    },
 }

@@ -38,6 +38,8 @@ fn client_command(global: &cli::Global, command: &cli::Command) -> anyhow::Resul
             cli::Command::Status => commands::status::run(global).await,
             cli::Command::Events(args) => commands::events::run(global, args).await,
             cli::Command::Secrets(args) => commands::secrets::run(global, args).await,
+            cli::Command::Auth(args) => commands::auth::run(global, args).await,
+            cli::Command::Chat(args) => commands::chat::run(global, args).await,
             cli::Command::Daemon | cli::Command::Bench(_) => Ok(()),
         }
     })

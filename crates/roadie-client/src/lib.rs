@@ -11,8 +11,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use roadie_protocol::{
-    CustomEvent, ErrorBody, EventEnvelope, EventHistory, Health, PublishRequest, Published,
-    SecretChanged, SecretValue, Status,
+    Account, AuthStatus, AuthorizeRequest, AuthorizeUrl, ChatSend, ChatSent, CodeExchange,
+    CustomEvent, DeviceInstructions, ErrorBody, EventEnvelope, EventHistory, Health, LoggedOut,
+    PublishRequest, Published, SecretChanged, SecretValue, Status,
 };
 
 /// What a call to the daemon can end in.
@@ -178,6 +179,76 @@ impl Client {
     /// `DELETE /api/v1/secrets/{key}`.
     pub async fn delete_secret(&self, key: &str) -> Result<SecretChanged, ClientError> {
         self.call(self.request(Method::DELETE, &format!("/api/v1/secrets/{key}")))
+            .await
+    }
+
+    /// `GET /api/v1/auth`.
+    pub async fn auth_status(&self) -> Result<AuthStatus, ClientError> {
+        self.call(self.request(Method::GET, "/api/v1/auth")).await
+    }
+
+    /// `POST /api/v1/auth/{platform}/import` with a platform's token answer (raw JSON).
+    pub async fn auth_import(
+        &self,
+        platform: &str,
+        token_json: Vec<u8>,
+    ) -> Result<Account, ClientError> {
+        let builder = self
+            .request(Method::POST, &format!("/api/v1/auth/{platform}/import"))
+            .header("content-type", "application/json")
+            .body(token_json);
+        self.call(builder).await
+    }
+
+    /// `POST /api/v1/auth/{platform}/authorize`.
+    pub async fn auth_authorize(
+        &self,
+        platform: &str,
+        request: &AuthorizeRequest,
+    ) -> Result<AuthorizeUrl, ClientError> {
+        self.call(
+            self.request(Method::POST, &format!("/api/v1/auth/{platform}/authorize"))
+                .json(request),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/auth/{platform}/exchange`.
+    pub async fn auth_exchange(
+        &self,
+        platform: &str,
+        exchange: &CodeExchange,
+    ) -> Result<Account, ClientError> {
+        self.call(
+            self.request(Method::POST, &format!("/api/v1/auth/{platform}/exchange"))
+                .json(exchange),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/auth/{platform}/device`.
+    pub async fn auth_device(&self, platform: &str) -> Result<DeviceInstructions, ClientError> {
+        self.call(self.request(Method::POST, &format!("/api/v1/auth/{platform}/device")))
+            .await
+    }
+
+    /// `DELETE /api/v1/auth/{platform}`.
+    pub async fn auth_logout(&self, platform: &str) -> Result<LoggedOut, ClientError> {
+        self.call(self.request(Method::DELETE, &format!("/api/v1/auth/{platform}")))
+            .await
+    }
+
+    /// `POST /api/v1/chat`.
+    pub async fn chat_send(
+        &self,
+        platform: Option<&str>,
+        text: &str,
+    ) -> Result<ChatSent, ClientError> {
+        let body = ChatSend {
+            platform: platform.map(str::to_owned),
+            text: text.to_owned(),
+        };
+        self.call(self.request(Method::POST, "/api/v1/chat").json(&body))
             .await
     }
 

@@ -12,6 +12,7 @@ mod error;
 pub mod health;
 pub mod keystore;
 pub mod logging;
+pub mod platforms;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -101,8 +102,16 @@ pub async fn run(
     let bus = bus::EventBus::new(store.clone(), fanout);
 
     let keystore_slot = Arc::new(keystore::KeystoreSlot::default());
+    let platforms = Arc::new(platforms::PlatformManager::new(
+        config.clone(),
+        bus.clone(),
+        store.clone(),
+        Arc::clone(&health),
+        Arc::clone(&keystore_slot),
+    ));
     health.set("keystore", ComponentState::Degraded, "opening");
     spawn_keystore_open(
+        Arc::clone(&platforms),
         &config,
         &data_dir,
         keystore_passphrase,
@@ -144,6 +153,7 @@ pub async fn run(
         bus: bus.clone(),
         health: Arc::clone(&health),
         keystore: keystore_slot,
+        platforms: Arc::clone(&platforms),
         shutdown: shutdown_receiver.clone(),
     });
     let retention = Retention {
@@ -177,6 +187,7 @@ pub async fn run(
         () = drain_deadline => tracing::warn!("open API connections did not finish in time; closing them"),
     }
     pruner.abort();
+    platforms.stop_all().await;
     if store.close(STORE_DRAIN).await {
         tracing::info!("database writer flushed");
     } else {
@@ -188,6 +199,7 @@ pub async fn run(
 }
 
 fn spawn_keystore_open(
+    platforms: Arc<platforms::PlatformManager>,
     config: &roadie_config::Config,
     data_dir: &DataDir,
     passphrase: Option<Secret>,
@@ -201,7 +213,7 @@ fn spawn_keystore_open(
         .as_str()
         .parse::<roadie_keystore::BackendChoice>();
     let data_dir = data_dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
+    let opening = tokio::task::spawn_blocking(move || {
         let choice = match choice {
             Ok(choice) => choice,
             Err(error) => {
@@ -238,6 +250,12 @@ fn spawn_keystore_open(
                 slot.fail(error.to_string());
             }
         }
+    });
+    // Platforms need their tokens from the keystore: start them once it has opened
+    // (or failed, which they then report).
+    tokio::spawn(async move {
+        let _ = opening.await;
+        platforms.start_all().await;
     });
 }
 

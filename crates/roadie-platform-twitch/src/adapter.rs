@@ -223,6 +223,8 @@ pub struct TwitchAdapter {
     helix: Arc<Helix>,
     http: reqwest::Client,
     queue: Mutex<Option<OutboundQueue>>,
+    /// Tells the running session that the sign-in is gone (set while it runs).
+    auth_lost: Mutex<Option<watch::Sender<Option<String>>>>,
 }
 
 impl std::fmt::Debug for TwitchAdapter {
@@ -295,6 +297,7 @@ impl TwitchAdapter {
             helix,
             http,
             queue: Mutex::new(None),
+            auth_lost: Mutex::new(None),
         }
     }
 
@@ -367,6 +370,9 @@ impl TwitchAdapter {
         }
 
         let (auth_lost, mut auth_watch) = watch::channel(None::<String>);
+        if let Ok(mut slot) = self.auth_lost.lock() {
+            *slot = Some(auth_lost.clone());
+        }
         let creator: Arc<dyn SubscriptionCreator> = Arc::new(WatchingCreator {
             inner: HelixSubscriptionCreator {
                 helix: Arc::clone(&self.helix),
@@ -492,6 +498,10 @@ impl Platform for TwitchAdapter {
                 Ok(sent) => Ok(sent.into_iter().map(|message| message.message_id).collect()),
                 Err(QueueError::Refused(reason)) => Err(ChatError::Refused(reason)),
                 Err(QueueError::Twitch(HelixError::AuthRequired(reason))) => {
+                    // The refresh failed: the whole connection needs a new sign-in.
+                    if let Some(lost) = self.auth_lost.lock().ok().and_then(|slot| slot.clone()) {
+                        let _ = lost.send(Some(reason.clone()));
+                    }
                     Err(ChatError::AuthRequired(reason))
                 }
                 Err(QueueError::Twitch(error)) => Err(ChatError::Platform(error.to_string())),

@@ -7,8 +7,10 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod auth;
 pub mod envelope;
 pub mod timefmt;
 
 pub use api::*;
+pub use auth::*;
 pub use envelope::{ENVELOPE_VERSION, EventEnvelope, envelope_json, event_data};

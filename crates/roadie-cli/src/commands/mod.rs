@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod auth;
+pub mod chat;
 pub mod daemon;
 pub mod events;
 pub mod secrets;

@@ -11,6 +11,7 @@ mod peers_secret_service;
 mod secrets;
 mod shutdown;
 mod support;
+mod twitch;
 
 /// Every module in this directory must be listed above, or its tests never run.
 #[test]

@@ -2,6 +2,7 @@
 
 mod error;
 mod events;
+mod platforms;
 mod secrets;
 mod security;
 
@@ -13,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use tokio::sync::watch;
 use utoipa::OpenApi;
@@ -59,6 +60,8 @@ pub struct AppInner {
     pub health: Arc<HealthBoard>,
     /// The keystore, once opened.
     pub keystore: Arc<KeystoreSlot>,
+    /// The platform adapters.
+    pub platforms: Arc<crate::platforms::PlatformManager>,
     /// Flips to true when the daemon shuts down; long-lived handlers watch it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -100,6 +103,19 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/events", get(events::stream).post(events::publish))
         .route("/api/v1/events/history", get(events::history))
+        .route("/api/v1/auth", get(platforms::status))
+        .route("/api/v1/auth/{platform}", delete(platforms::logout))
+        .route("/api/v1/auth/{platform}/import", post(platforms::import))
+        .route(
+            "/api/v1/auth/{platform}/authorize",
+            post(platforms::authorize),
+        )
+        .route(
+            "/api/v1/auth/{platform}/exchange",
+            post(platforms::exchange),
+        )
+        .route("/api/v1/auth/{platform}/device", post(platforms::device))
+        .route("/api/v1/chat", post(platforms::chat))
         .route(
             "/api/v1/secrets/{key}",
             put(secrets::set).delete(secrets::delete),
@@ -175,7 +191,7 @@ async fn status(State(state): State<AppState>) -> Json<Status> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Roadie local API", description = "The daemon's HTTP and WebSocket API. Every endpoint but health needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)."),
-    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete),
+    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

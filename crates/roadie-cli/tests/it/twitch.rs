@@ -1,0 +1,277 @@
+//! Twitch end to end, as a user runs it: the daemon configured against the fake
+//! Twitch (OAuth, Helix, EventSub on 127.0.0.1:0), `auth import`, `auth login
+//! --device`, the browser login, events on the stream, `chat send`, a revoked refresh
+//! token turning into `auth_required` while the daemon keeps serving, and `logout`.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use roadie_test_support::fake_eventsub::{FakeEventSub, FakeEventSubOptions};
+use roadie_test_support::fake_helix::FakeHelix;
+use roadie_test_support::fake_oauth::FakeOAuth;
+use roadie_test_support::{RunningDaemon, TestEnv, wait_output};
+
+use crate::support;
+
+struct FakeTwitch {
+    oauth: FakeOAuth,
+    helix: FakeHelix,
+    eventsub: FakeEventSub,
+}
+
+async fn fake_twitch() -> FakeTwitch {
+    let oauth = FakeOAuth::start().await;
+    let helix = FakeHelix::start_linked(&oauth).await;
+    let eventsub = FakeEventSub::start(FakeEventSubOptions::default()).await;
+    FakeTwitch {
+        oauth,
+        helix,
+        eventsub,
+    }
+}
+
+fn configure(env: &TestEnv, fake: &FakeTwitch) {
+    env.write_config(&format!(
+        "[twitch]\nclient_id = \"fake-client\"\nauth_url = \"{}\"\nhelix_url = \"{}\"\neventsub_url = \"{}\"\n",
+        fake.oauth.base_url(),
+        fake.helix.base_url(),
+        fake.eventsub.url()
+    ));
+}
+
+fn twitch_state(env: &TestEnv) -> (String, String) {
+    let output = env.run(&["auth", "status", "--json"], None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let twitch = status["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["platform"] == "twitch")
+        .unwrap()
+        .clone();
+    (
+        twitch["state"].as_str().unwrap().to_owned(),
+        twitch["detail"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn wait_for_state(env: &TestEnv, wanted: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (state, detail) = twitch_state(env);
+        if state == wanted {
+            return detail;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "twitch stayed {state} ({detail}), wanted {wanted}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn token_json(fake: &FakeTwitch) -> (String, String) {
+    let (access, refresh) = fake.oauth.mint_tokens(&[
+        "user:read:chat",
+        "user:write:chat",
+        "moderator:read:followers",
+    ]);
+    let json = format!(
+        r#"{{"access_token":"{access}","refresh_token":"{refresh}","expires_in":14400,"scope":["user:read:chat","user:write:chat","moderator:read:followers"],"token_type":"bearer"}}"#
+    );
+    (access, json)
+}
+
+#[test]
+fn twitch_sign_in_events_chat_and_a_lost_sign_in_end_to_end() {
+    let rt = support::runtime();
+    let fake = rt.block_on(fake_twitch());
+    let env = support::env();
+    configure(&env, &fake);
+    let daemon = env.spawn_daemon();
+    let (state, detail) = twitch_state(&env);
+    assert_eq!(state, "auth_required");
+    assert!(detail.contains("roadie auth login twitch"), "{detail}");
+
+    // An invalid token is refused and nothing is stored.
+    let refused = env.run(
+        &["auth", "import", "twitch"],
+        Some(r#"{"access_token":"not-a-real-token"}"#),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("rejects"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    let (access, json) = token_json(&fake);
+    let imported = env.run(&["auth", "import", "twitch"], Some(&json));
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&imported.stdout).contains("signed in as twitchdev (141981764)")
+    );
+    wait_for_state(&env, "connected");
+    let subscribed = fake.helix.with(|state| state.subscriptions.len());
+    assert!(subscribed >= 10, "only {subscribed} subscriptions created");
+
+    // A chat message from Twitch reaches the event stream as the SPEC envelope.
+    let client = support::client(&daemon);
+    let envelope = rt.block_on(async {
+        let mut stream = client
+            .subscribe(&["chat.message".into()], None)
+            .await
+            .unwrap();
+        fake.eventsub
+            .send_chat("twitch-message-1", "hello from twitch");
+        tokio::time::timeout(Duration::from_secs(10), stream.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    });
+    assert_eq!(
+        (envelope.platform.as_str(), envelope.kind.as_str()),
+        ("twitch", "chat.message")
+    );
+    assert_eq!(envelope.data["message_id"], "twitch-message-1");
+    assert_eq!(envelope.data["text"], "hello from twitch");
+    assert_eq!(envelope.data["user"]["login"], "viewer32");
+
+    // `chat send` reaches Helix.
+    let sent = env.run(&["chat", "send", "hi chat, from roadie"], None);
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert_eq!(fake.helix.chat_texts(), vec!["hi chat, from roadie"]);
+    let too_long = env.run(
+        &["chat", "send", "--platform", "twitch", &"y".repeat(600)],
+        None,
+    );
+    assert_eq!(too_long.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&too_long.stderr).contains("600"));
+
+    // No token in status, auth status, events or files.
+    let status = env.run(&["auth", "status", "--json"], None);
+    assert!(!String::from_utf8_lossy(&status.stdout).contains(&access));
+    let events = env.run(&["events", "--json", "--limit", "1000"], None);
+    assert!(!String::from_utf8_lossy(&events.stdout).contains(&access));
+
+    // The refresh token is revoked and the access token expires: the next Helix call
+    // fails its one refresh, Twitch reports auth_required, the daemon keeps serving.
+    fake.oauth.expire_access_token(&access);
+    fake.oauth.revoke_refresh_tokens();
+    let failed = env.run(&["chat", "send", "anyone there?"], None);
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    let detail = wait_for_state(&env, "auth_required");
+    assert!(detail.contains("roadie auth login twitch"), "{detail}");
+    assert_eq!(rt.block_on(client.health()).unwrap().status, "ok");
+    let status = rt.block_on(client.status()).unwrap();
+    let twitch = status
+        .components
+        .iter()
+        .find(|component| component.name == "twitch")
+        .unwrap();
+    assert_eq!(serde_json::to_value(twitch.state).unwrap(), "auth_required");
+    let history = rt
+        .block_on(client.history(&["platform.status".into()], None, Some(100)))
+        .unwrap();
+    assert!(
+        history
+            .events
+            .iter()
+            .any(|event| event.platform == "twitch" && event.data["state"] == "auth_required")
+    );
+
+    // Fixed without a restart: sign in again with the device flow.
+    fake.oauth.script_device(&["authorization_pending"]);
+    let login = env
+        .command(&["auth", "login", "twitch", "--device"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let login = wait_output(login, Duration::from_secs(30));
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    assert!(String::from_utf8_lossy(&login.stderr).contains("enter the code ABCDEFGH"));
+    assert!(String::from_utf8_lossy(&login.stdout).contains("signed in as twitchdev"));
+    wait_for_state(&env, "connected");
+
+    // Logout revokes and forgets.
+    let logout = env.run(&["auth", "logout", "twitch"], None);
+    assert!(
+        String::from_utf8_lossy(&logout.stdout).contains("tokens are revoked and deleted"),
+        "{}",
+        String::from_utf8_lossy(&logout.stdout)
+    );
+    assert_eq!(
+        fake.oauth.state.lock().unwrap().revoked.len(),
+        2,
+        "access and refresh tokens revoked"
+    );
+    let (state, _) = twitch_state(&env);
+    assert_eq!(state, "auth_required");
+    drop(daemon);
+}
+
+#[test]
+fn browser_sign_in_with_pkce_through_the_cli() {
+    let rt = support::runtime();
+    let fake = rt.block_on(fake_twitch());
+    let env = support::env();
+    configure(&env, &fake);
+    let _daemon: RunningDaemon = env.spawn_daemon();
+    let mut login = env
+        .command(&["auth", "login", "twitch"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(login.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the CLI printed no URL"
+        );
+        if let Some(start) = line.find("http://") {
+            break line[start..].trim().to_owned();
+        }
+    };
+    assert!(
+        url.contains("code_challenge_method=S256")
+            && url.contains("state=")
+            && url.contains("scope="),
+        "{url}"
+    );
+    // "The browser": follow the authorize URL to the CLI's callback page.
+    let page = rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
+    assert!(page.contains("Connected"), "{page}");
+    let output = wait_output(login, Duration::from_secs(30));
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("signed in as twitchdev"));
+    wait_for_state(&env, "connected");
+}
