@@ -8,7 +8,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
 
 use roadie_core::{Event, EventId};
-use roadie_protocol::{envelope_json, event_data};
+use roadie_protocol::{envelope_json, event_data_json};
 use roadie_store::{CommitHook, EventRow, NewEvent, Store, StoreError};
 
 /// Fan-out capacity: a subscriber further behind than this is cut off.
@@ -97,6 +97,6 @@ fn to_new_event(event: &Event) -> NewEvent {
         at_ms: event.at.unix_ms(),
         platform: event.platform,
         kind: event.kind.type_name(),
-        data_json: event_data(&event.kind).to_string(),
+        data_json: event_data_json(&event.kind),
     }
 }

@@ -13,9 +13,8 @@ use roadie_oauth::TokenSet;
 use roadie_platform::conformance::{FakeDriver, RecordingSink, Trigger, run_suite};
 use roadie_platform::{BoxFuture, Platform};
 use roadie_platform_twitch::adapter::{TokenStore, TwitchAdapter, TwitchSettings, TwitchTokens};
-use roadie_test_support::fake_eventsub::{FakeEventSub, FakeEventSubOptions};
-use roadie_test_support::fake_helix::FakeHelix;
-use roadie_test_support::fake_oauth::FakeOAuth;
+use roadie_test_support::fake_eventsub::FakeEventSub;
+use roadie_test_support::fake_twitch::FakeTwitch as Fakes;
 
 #[derive(Default)]
 struct MemoryStore {
@@ -29,22 +28,23 @@ impl TokenStore for MemoryStore {
     }
 }
 
+/// The fake Twitch, and the frames already sent (to redeliver them as Twitch does).
 struct FakeTwitch {
-    oauth: FakeOAuth,
-    helix: FakeHelix,
-    eventsub: FakeEventSub,
+    fakes: Fakes,
     frames: Mutex<HashMap<String, String>>,
+}
+
+impl std::ops::Deref for FakeTwitch {
+    type Target = Fakes;
+    fn deref(&self) -> &Fakes {
+        &self.fakes
+    }
 }
 
 impl FakeTwitch {
     async fn start() -> FakeTwitch {
-        let oauth = FakeOAuth::start().await;
-        let helix = FakeHelix::start_linked(&oauth).await;
-        let eventsub = FakeEventSub::start(FakeEventSubOptions::default()).await;
         FakeTwitch {
-            oauth,
-            helix,
-            eventsub,
+            fakes: Fakes::start().await,
             frames: Mutex::default(),
         }
     }

@@ -64,6 +64,21 @@ fn optional_user(user: Option<&User>) -> Value {
     user.map(user_value).unwrap_or(Value::Null)
 }
 
+/// The `data` object as JSON text. Custom events are written straight from their
+/// payload (no copy of it); everything else goes through [`event_data`].
+pub fn event_data_json(kind: &EventKind) -> String {
+    #[derive(Serialize)]
+    struct CustomData<'a> {
+        name: &'a str,
+        data: &'a Value,
+    }
+    match kind {
+        EventKind::Custom { name, data } => serde_json::to_string(&CustomData { name, data })
+            .unwrap_or_else(|_| event_data(kind).to_string()),
+        other => event_data(other).to_string(),
+    }
+}
+
 /// The `data` object for an event, with the fields the SPEC's table lists.
 pub fn event_data(kind: &EventKind) -> Value {
     match kind {
@@ -183,6 +198,16 @@ mod tests {
         assert_eq!(parsed.data["user"]["roles"], json!(["moderator"]));
         assert_eq!(parsed.data["text"], "hi \"there\"");
         assert!(parsed.data.get("reply_to").is_none());
+    }
+
+    #[test]
+    fn custom_data_text_matches_the_value_form() {
+        let kind = EventKind::Custom {
+            name: "n".into(),
+            data: json!({"b": [1, 2], "a": null}),
+        };
+        let text: Value = serde_json::from_str(&event_data_json(&kind)).unwrap();
+        assert_eq!(text, event_data(&kind));
     }
 
     #[test]

@@ -13,4 +13,4 @@ pub mod timefmt;
 
 pub use api::*;
 pub use auth::*;
-pub use envelope::{ENVELOPE_VERSION, EventEnvelope, envelope_json, event_data};
+pub use envelope::{ENVELOPE_VERSION, EventEnvelope, envelope_json, event_data, event_data_json};

@@ -190,15 +190,7 @@ impl FakeHelix {
             .route("/helix/chat/messages", post(chat))
             .route("/helix/users", get(users))
             .with_state(Arc::clone(&state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|error| panic!("bind: {error}"));
-        let address = listener
-            .local_addr()
-            .unwrap_or_else(|error| panic!("address: {error}"));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (address, server) = crate::serve_on_loopback(app).await;
         FakeHelix {
             address,
             state,

@@ -231,15 +231,7 @@ impl FakeOAuth {
             .route("/oauth2/validate", get(validate))
             .route("/oauth2/revoke", post(revoke))
             .with_state(Arc::clone(&state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|error| panic!("bind: {error}"));
-        let address = listener
-            .local_addr()
-            .unwrap_or_else(|error| panic!("address: {error}"));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (address, server) = crate::serve_on_loopback(app).await;
         FakeOAuth {
             address,
             state,

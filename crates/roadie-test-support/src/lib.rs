@@ -12,6 +12,7 @@
 pub mod fake_eventsub;
 pub mod fake_helix;
 pub mod fake_oauth;
+pub mod fake_twitch;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -292,4 +293,20 @@ fn signal(pid: u32, signal: i32) {
             libc::kill(pid, signal);
         }
     }
+}
+
+/// Serves `app` on 127.0.0.1 at an ephemeral port until the handle is aborted.
+pub(crate) async fn serve_on_loopback(
+    app: axum::Router,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|error| panic!("bind: {error}"));
+    let address = listener
+        .local_addr()
+        .unwrap_or_else(|error| panic!("address: {error}"));
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (address, server)
 }

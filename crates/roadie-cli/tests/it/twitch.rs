@@ -7,37 +7,17 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use roadie_test_support::fake_eventsub::{FakeEventSub, FakeEventSubOptions};
-use roadie_test_support::fake_helix::FakeHelix;
-use roadie_test_support::fake_oauth::FakeOAuth;
+use roadie_test_support::fake_twitch::FakeTwitch;
 use roadie_test_support::{RunningDaemon, TestEnv, wait_output};
 
 use crate::support;
 
-struct FakeTwitch {
-    oauth: FakeOAuth,
-    helix: FakeHelix,
-    eventsub: FakeEventSub,
-}
-
 async fn fake_twitch() -> FakeTwitch {
-    let oauth = FakeOAuth::start().await;
-    let helix = FakeHelix::start_linked(&oauth).await;
-    let eventsub = FakeEventSub::start(FakeEventSubOptions::default()).await;
-    FakeTwitch {
-        oauth,
-        helix,
-        eventsub,
-    }
+    FakeTwitch::start().await
 }
 
 fn configure(env: &TestEnv, fake: &FakeTwitch) {
-    env.write_config(&format!(
-        "[twitch]\nclient_id = \"fake-client\"\nauth_url = \"{}\"\nhelix_url = \"{}\"\neventsub_url = \"{}\"\n",
-        fake.oauth.base_url(),
-        fake.helix.base_url(),
-        fake.eventsub.url()
-    ));
+    env.write_config(&fake.config_section());
 }
 
 fn twitch_state(env: &TestEnv) -> (String, String) {

@@ -8,7 +8,8 @@ use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use roadie_core::{Event, EventId, EventKind, Platform, Timestamp};
@@ -84,12 +85,28 @@ pub async fn stream(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let query = parse_query(raw.as_deref())?;
-    Ok(upgrade.on_upgrade(move |socket| serve_stream(state, query, socket)))
+    // Clients send nothing but pings and a close: a small read buffer will do.
+    Ok(upgrade
+        .read_buffer_size(4096)
+        .on_upgrade(move |socket| serve_stream(state, query, socket)))
 }
 
-async fn serve_stream(state: AppState, query: EventQuery, mut socket: WebSocket) {
+async fn serve_stream(state: AppState, query: EventQuery, socket: WebSocket) {
     // Subscribe before replaying so nothing committed meanwhile is missed.
     let mut live = state.bus.subscribe();
+    // Reading happens in its own task: the client only ever sends pings and a close,
+    // and polling a read on every event would cost a buffer reset per event.
+    let (mut socket, mut incoming) = socket.split();
+    let (closed, mut client_closed) = tokio::sync::oneshot::channel::<()>();
+    let reader = tokio::spawn(async move {
+        while let Some(message) = incoming.next().await {
+            if matches!(message, Ok(Message::Close(_)) | Err(_)) {
+                break;
+            }
+        }
+        let _ = closed.send(());
+    });
+    let _reader_guard = AbortOnDrop(reader);
     let mut shutdown = state.shutdown.clone();
     let mut last_sent = query.since.unwrap_or(EventId::MIN);
     let wanted =
@@ -156,10 +173,7 @@ async fn serve_stream(state: AppState, query: EventQuery, mut socket: WebSocket)
                     return;
                 }
             },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
-            },
+            _ = &mut client_closed => return,
             _ = shutdown.changed() => {
                 let _ = close(&mut socket, CLOSE_GOING_AWAY, "daemon shutting down").await;
                 return;
@@ -168,7 +182,20 @@ async fn serve_stream(state: AppState, query: EventQuery, mut socket: WebSocket)
     }
 }
 
-async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), axum::Error> {
+/// Aborts the reader task when the stream handler ends, however it ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn close(
+    socket: &mut SplitSink<WebSocket, Message>,
+    code: u16,
+    reason: &str,
+) -> Result<(), axum::Error> {
     // Close reasons are limited to 123 bytes by the protocol.
     let mut end = reason.len().min(123);
     while !reason.is_char_boundary(end) {

@@ -134,10 +134,8 @@ pub async fn run(
                     }
                     Ok(None) => return,
                     Err(reason) => {
-                        failures = failures.saturating_add(1);
-                        let retry_in = backoff(&config, failures);
-                        if !report(&updates, SessionUpdate::Reconnecting { reason, retry_in }).await
-                            || !sleep_or_shutdown(retry_in, &mut shutdown).await
+                        if !retry_later(&config, &mut failures, reason, &updates, &mut shutdown)
+                            .await
                         {
                             return;
                         }
@@ -189,11 +187,7 @@ pub async fn run(
             Ended::Lost(reason) => {
                 // Any other drop disables the session's subscriptions: start over at
                 // the configured URL and subscribe again.
-                failures = failures.saturating_add(1);
-                let retry_in = backoff(&config, failures);
-                if !report(&updates, SessionUpdate::Reconnecting { reason, retry_in }).await
-                    || !sleep_or_shutdown(retry_in, &mut shutdown).await
-                {
+                if !retry_later(&config, &mut failures, reason, &updates, &mut shutdown).await {
                     return;
                 }
                 url = config.url.clone();
@@ -204,6 +198,21 @@ pub async fn run(
 
 async fn report(updates: &mpsc::Sender<SessionUpdate>, update: SessionUpdate) -> bool {
     updates.send(update).await.is_ok()
+}
+
+/// Counts a failure, reports `Reconnecting` with the backoff delay and waits it out;
+/// false when the session must end instead (shutdown, or nobody listens).
+async fn retry_later(
+    config: &SessionConfig,
+    failures: &mut u32,
+    reason: String,
+    updates: &mpsc::Sender<SessionUpdate>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
+    *failures = failures.saturating_add(1);
+    let retry_in = backoff(config, *failures);
+    report(updates, SessionUpdate::Reconnecting { reason, retry_in }).await
+        && sleep_or_shutdown(retry_in, shutdown).await
 }
 
 /// Resolves once shutdown is requested (or its sender is gone).
