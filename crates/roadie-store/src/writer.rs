@@ -5,7 +5,7 @@
 
 use std::hash::{BuildHasher, Hasher, RandomState};
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use roadie_core::{EventId, EventIdGenerator};
@@ -223,46 +223,102 @@ impl Writer {
         events: Vec<NewEvent>,
         stored: &mut Vec<EventRow>,
     ) -> Result<Vec<EventId>, StoreError> {
-        self.connection.execute_batch("SAVEPOINT append")?;
         let first_new = stored.len();
         let mut ids = Vec::with_capacity(events.len());
-        let outcome = (|| -> Result<(), StoreError> {
-            let mut statement = self.connection.prepare_cached(INSERT)?;
-            for event in events {
-                let now = u64::try_from(crate::now_ms()).unwrap_or(0);
-                let random = Self::random_bits(&self.entropy, &mut self.counter);
-                let id = self.generator.next(now, random);
-                let id_text = id.to_string();
-                statement.execute(params![
-                    id_text,
-                    event.at_ms,
-                    event.platform.as_str(),
-                    event.kind,
-                    event.data_json
-                ])?;
-                ids.push(id);
-                stored.push(EventRow {
-                    id,
-                    at_ms: event.at_ms,
-                    platform: event.platform.as_str().to_owned(),
-                    kind: event.kind.to_owned(),
-                    data_json: event.data_json,
-                });
-            }
-            Ok(())
-        })();
+        let mut id_texts = Vec::with_capacity(events.len());
+        for _ in &events {
+            let now = u64::try_from(crate::now_ms()).unwrap_or(0);
+            let random = Self::random_bits(&self.entropy, &mut self.counter);
+            let id = self.generator.next(now, random);
+            ids.push(id);
+            id_texts.push(id.to_string());
+        }
+        // One event is one statement, atomic on its own; several need a savepoint so
+        // the producer's events are stored all or none.
+        let needs_savepoint = events.len() > 1;
+        if needs_savepoint {
+            self.connection
+                .prepare_cached("SAVEPOINT append")?
+                .execute([])?;
+        }
+        let outcome = insert_rows(&self.connection, &events, &id_texts);
         match outcome {
             Ok(()) => {
-                self.connection.execute_batch("RELEASE append")?;
+                if needs_savepoint {
+                    self.connection
+                        .prepare_cached("RELEASE append")?
+                        .execute([])?;
+                }
+                for (event, id) in events.into_iter().zip(&ids) {
+                    stored.push(EventRow {
+                        id: *id,
+                        at_ms: event.at_ms,
+                        platform: event.platform.as_str().to_owned(),
+                        kind: event.kind.to_owned(),
+                        data_json: event.data_json,
+                    });
+                }
                 Ok(ids)
             }
             Err(error) => {
                 stored.truncate(first_new);
-                let _ = self
-                    .connection
-                    .execute_batch("ROLLBACK TO append; RELEASE append");
+                if needs_savepoint {
+                    let _ = self
+                        .connection
+                        .execute_batch("ROLLBACK TO append; RELEASE append");
+                }
                 Err(error)
             }
         }
     }
+}
+
+/// Rows per multi-row INSERT: one statement per chunk instead of one per event
+/// (statement start-up and cursor set-up dominate the cost of a small row).
+const ROWS_PER_INSERT: usize = 50;
+
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from("INSERT INTO event_log (id, at_ms, platform, type, data) VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?)");
+    }
+    sql
+}
+
+fn insert_rows(
+    connection: &Connection,
+    events: &[NewEvent],
+    id_texts: &[String],
+) -> Result<(), StoreError> {
+    let full = insert_sql(ROWS_PER_INSERT);
+    let platforms: Vec<&'static str> = events.iter().map(|event| event.platform.as_str()).collect();
+    let mut start = 0;
+    while start < events.len() {
+        let count = if events.len() - start >= ROWS_PER_INSERT {
+            ROWS_PER_INSERT
+        } else {
+            1
+        };
+        let sql = if count == ROWS_PER_INSERT {
+            full.as_str()
+        } else {
+            INSERT
+        };
+        let mut statement = connection.prepare_cached(sql)?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(count * 5);
+        for index in start..start + count {
+            let event = &events[index];
+            values.push(&id_texts[index]);
+            values.push(&event.at_ms);
+            values.push(&platforms[index]);
+            values.push(&event.kind);
+            values.push(&event.data_json);
+        }
+        statement.execute(values.as_slice())?;
+        start += count;
+    }
+    Ok(())
 }

@@ -348,3 +348,44 @@ fn retention_bounds_the_log() {
         store.close(Duration::from_secs(5)).await;
     });
 }
+
+#[test]
+fn a_producers_events_are_stored_all_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, _) = Store::open(
+            &dir.path().join("roadie.db"),
+            StoreOptions::default(),
+            no_hook(),
+        )
+        .unwrap();
+        for size in [3usize, 50, 120] {
+            let mut events: Vec<NewEvent> = (0..size).map(custom).collect();
+            events[size - 1].data_json = "not json".into();
+            assert!(
+                store.append_events_acked(events).await.is_err(),
+                "size {size}"
+            );
+            assert_eq!(
+                store.event_count().await.unwrap(),
+                0,
+                "a failed batch of {size} left rows behind"
+            );
+        }
+        let ids = store
+            .append_events_acked((0..120).map(custom).collect())
+            .await
+            .unwrap();
+        assert_eq!(ids.len(), 120);
+        let stored = store.events_after(None, vec![], 1000).await.unwrap();
+        assert_eq!(stored.iter().map(|row| row.id).collect::<Vec<_>>(), ids);
+        assert!(
+            stored
+                .iter()
+                .enumerate()
+                .all(|(n, row)| row.data_json == format!("{{\"n\":{n}}}"))
+        );
+        store.close(Duration::from_secs(5)).await;
+    });
+}
