@@ -13,6 +13,7 @@ pub mod health;
 pub mod keystore;
 pub mod logging;
 pub mod platforms;
+mod trim;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub use error::DaemonError;
 const API_DRAIN: Duration = Duration::from_secs(2);
 /// How long the writer may take to commit what is queued at shutdown.
 const STORE_DRAIN: Duration = Duration::from_secs(2);
+/// How long after start-up the start-up-only code pages are released.
+const SETTLE_BEFORE_TRIM: Duration = Duration::from_secs(10);
 /// How often old events are pruned.
 const RETENTION_EVERY: Duration = Duration::from_secs(600);
 
@@ -155,6 +158,18 @@ pub async fn run(
         keystore: keystore_slot,
         platforms: Arc::clone(&platforms),
         shutdown: shutdown_receiver.clone(),
+    });
+    // Once start-up (and the first retention pass) is over, give start-up-only code
+    // pages back; see `trim`.
+    let mut settle = shutdown_receiver.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = tokio::time::sleep(SETTLE_BEFORE_TRIM) => {
+                let advised = tokio::task::spawn_blocking(trim::release_startup_code).await.unwrap_or(0);
+                tracing::debug!(advised_kib = advised / 1024, "released start-up code pages");
+            }
+            _ = settle.changed() => {}
+        }
     });
     let retention = Retention {
         max_age_days: config.events.retention_days,
