@@ -217,7 +217,14 @@ impl PlatformManager {
 
     /// Starts every configured platform that has a sign-in; reports the others.
     pub async fn start_all(&self) {
-        if self.config.twitch.is_some() {
+        if self.config.twitch.is_some() && self.keystore.get().is_none() {
+            let problem = self.keystore.problem().unwrap_or_else(|| "not open".into());
+            self.set_state(
+                PlatformId::Twitch,
+                ConnectionState::AuthRequired,
+                &format!("the keystore is not available ({problem}); the sign-in cannot be read"),
+            );
+        } else if self.config.twitch.is_some() {
             match self.credential(PlatformId::Twitch).await {
                 Some(credential) => {
                     if let Err(error) = self.start_twitch(credential).await {
@@ -345,13 +352,14 @@ impl PlatformManager {
         );
     }
 
+    /// Stops a platform's adapter; at most about a second, as shutdown has 5 s in all.
     async fn stop(&self, platform: PlatformId) {
         let previous = self.running.lock().await.remove(&platform);
         if let Some(mut running) = previous {
             if let Some(stop) = running.stop.take() {
                 let _ = stop.send(());
             }
-            if tokio::time::timeout(Duration::from_secs(3), &mut running.task)
+            if tokio::time::timeout(Duration::from_secs(1), &mut running.task)
                 .await
                 .is_err()
             {

@@ -436,7 +436,7 @@ impl TwitchAdapter {
             }
         };
         let _ = stop_session.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(3), session).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), session).await;
         if let Ok(mut slot) = self.queue.lock() {
             *slot = None;
         }
