@@ -103,6 +103,12 @@ pub struct TwitchConfig {
     /// EventSub WebSocket URL. Default `wss://eventsub.wss.twitch.tv/ws`.
     #[serde(default = "twitch_eventsub_url", deserialize_with = "fields::ws_url")]
     pub eventsub_url: String,
+    /// Seconds between viewer, follower and chatter polls while live. Default 60.
+    #[serde(
+        default = "twitch_poll_seconds",
+        deserialize_with = "fields::positive_u32"
+    )]
+    pub poll_seconds: u32,
 }
 
 impl TwitchConfig {
@@ -114,6 +120,7 @@ impl TwitchConfig {
             auth_url: twitch_auth_url(),
             helix_url: twitch_helix_url(),
             eventsub_url: twitch_eventsub_url(),
+            poll_seconds: twitch_poll_seconds(),
         }
     }
 }
@@ -126,6 +133,9 @@ fn twitch_helix_url() -> String {
 }
 fn twitch_eventsub_url() -> String {
     "wss://eventsub.wss.twitch.tv/ws".to_owned()
+}
+fn twitch_poll_seconds() -> u32 {
+    60
 }
 
 /// `[kick]`.

@@ -12,14 +12,14 @@ use std::time::Duration;
 
 use roadie_core::{ConnectionState, Event, EventKind, Platform as PlatformId, Secret, Timestamp};
 use roadie_oauth::{ClientCredentials, DeviceFlavor, TokenResponse, TokenSet};
-use roadie_platform::{BoxFuture, ChatError, Platform, PlatformSink};
+use roadie_platform::{AnalyticsSample, BoxFuture, ChatError, Platform, PlatformSink};
 use roadie_platform_twitch::adapter::{
     TokenStore, TwitchAdapter, TwitchSettings, TwitchTokens, validate,
 };
 use roadie_protocol::{
     Account, AuthStatus, ComponentState, DeviceInstructions, PlatformAuth, timefmt,
 };
-use roadie_store::{OauthCredential, Store};
+use roadie_store::{OauthCredential, Store, StreamSample};
 use tokio::sync::oneshot;
 
 use crate::bus::EventBus;
@@ -73,6 +73,7 @@ impl std::fmt::Debug for PlatformManager {
 struct DaemonSink {
     platform: PlatformId,
     bus: EventBus,
+    store: Store,
     health: Arc<HealthBoard>,
     states: Arc<Mutex<HashMap<PlatformId, (ConnectionState, String)>>>,
 }
@@ -128,8 +129,39 @@ fn record_state(
 impl PlatformSink for DaemonSink {
     fn event(&self, event: Event) -> BoxFuture<'_, ()> {
         Box::pin(async move {
+            // Stream sessions for per-stream reports.
+            let session = match &event.kind {
+                EventKind::StreamOnline { title, category } => self
+                    .store
+                    .stream_online(self.platform, event.at, title.clone(), category.clone())
+                    .await
+                    .map(|_| ()),
+                EventKind::StreamOffline { .. } => self
+                    .store
+                    .stream_offline(self.platform, event.at)
+                    .await
+                    .map(|_| ()),
+                _ => Ok(()),
+            };
+            if let Err(error) = session {
+                tracing::warn!(%error, platform = %self.platform, "could not record the stream session");
+            }
             if let Err(error) = self.bus.publish(event).await {
                 tracing::error!(%error, platform = %self.platform, "could not store a platform event");
+            }
+        })
+    }
+
+    fn analytics(&self, sample: AnalyticsSample) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let sample = StreamSample {
+                at: sample.at,
+                viewers: sample.viewers,
+                followers: sample.followers,
+                chatters: sample.chatters,
+            };
+            if let Err(error) = self.store.add_stream_sample(self.platform, sample).await {
+                tracing::warn!(%error, platform = %self.platform, "could not store an analytics sample");
             }
         })
     }
@@ -293,6 +325,7 @@ impl PlatformManager {
             auth_url: twitch.auth_url.clone(),
             helix_url: twitch.helix_url.clone(),
             eventsub_url: twitch.eventsub_url.clone(),
+            poll_every: Duration::from_secs(u64::from(twitch.poll_seconds)),
         })
     }
 
@@ -331,6 +364,7 @@ impl PlatformManager {
         let sink: Arc<dyn PlatformSink> = Arc::new(DaemonSink {
             platform,
             bus: self.bus.clone(),
+            store: self.store.clone(),
             health: Arc::clone(&self.health),
             states: Arc::clone(&self.states),
         });

@@ -72,6 +72,76 @@ pub struct TwitchSettings {
     pub helix_url: String,
     /// `wss://eventsub.wss.twitch.tv/ws`.
     pub eventsub_url: String,
+    /// How often viewers, followers and chatters are polled while live ([`POLL_EVERY`]).
+    pub poll_every: Duration,
+}
+
+/// Twitch's viewer count updates about once a minute; polling faster buys nothing.
+pub const POLL_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Deserialize)]
+struct LiveStream {
+    viewer_count: u64,
+}
+
+#[derive(Deserialize)]
+struct Total {
+    total: u64,
+}
+
+/// One poll: while the channel is live, a `viewers` event and an analytics sample with
+/// the follower and chatter totals (each left out when the token may not read it).
+pub async fn poll_once(helix: &Helix, user_id: &str, sink: &dyn PlatformSink) {
+    let streams: Result<crate::helix::DataList<LiveStream>, HelixError> =
+        helix.get("/streams", &[("user_id", user_id)]).await;
+    let viewers = match streams {
+        Ok(list) => list.data.first().map(|stream| stream.viewer_count),
+        Err(error) => {
+            tracing::debug!(%error, "polling the stream failed");
+            return;
+        }
+    };
+    // Offline: nothing to sample.
+    let Some(viewers) = viewers else { return };
+    let at = roadie_core::Timestamp(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
+            .unwrap_or(0),
+    );
+    sink.event(roadie_core::Event {
+        platform: roadie_core::Platform::Twitch,
+        at,
+        kind: roadie_core::EventKind::Viewers { count: viewers },
+    })
+    .await;
+    let followers = helix
+        .get::<Total>(
+            "/channels/followers",
+            &[("broadcaster_id", user_id), ("first", "1")],
+        )
+        .await
+        .ok()
+        .map(|total| total.total);
+    let chatters = helix
+        .get::<Total>(
+            "/chat/chatters",
+            &[
+                ("broadcaster_id", user_id),
+                ("moderator_id", user_id),
+                ("first", "1"),
+            ],
+        )
+        .await
+        .ok()
+        .map(|total| total.total);
+    sink.analytics(roadie_platform::AnalyticsSample {
+        at,
+        viewers: Some(viewers),
+        followers,
+        chatters,
+    })
+    .await;
 }
 
 /// Persists rotated token sets (the keystore). Called before a new token is used.
@@ -360,6 +430,7 @@ impl TwitchAdapter {
                 "the token belongs to no user (an app token?); sign in as the broadcaster".into(),
             );
         };
+        let user_id_for_poll = user_id.clone();
         let chat = Arc::new(HelixChat {
             helix: Arc::clone(&self.helix),
             user_id: user_id.clone(),
@@ -381,6 +452,19 @@ impl TwitchAdapter {
             },
             auth_lost,
         });
+        let poller = {
+            let helix = Arc::clone(&self.helix);
+            let sink = Arc::clone(sink);
+            let user_id = user_id_for_poll.clone();
+            let every = self.settings.poll_every.max(Duration::from_millis(100));
+            tokio::spawn(async move {
+                let mut timer = tokio::time::interval(every);
+                loop {
+                    timer.tick().await;
+                    poll_once(&helix, &user_id, sink.as_ref()).await;
+                }
+            })
+        };
         let (updates_sender, mut updates) = mpsc::channel(1024);
         let (stop_session, session_stopped) = watch::channel(false);
         let session = tokio::spawn(session::run(
@@ -435,6 +519,7 @@ impl TwitchAdapter {
                 _ = shutdown.changed() => break Outcome::Shutdown,
             }
         };
+        poller.abort();
         let _ = stop_session.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(1), session).await;
         if let Ok(mut slot) = self.queue.lock() {

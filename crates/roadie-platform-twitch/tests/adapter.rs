@@ -59,6 +59,7 @@ impl FakeTwitch {
             auth_url: self.oauth.base_url(),
             helix_url: self.helix.base_url(),
             eventsub_url: self.eventsub.url(),
+            poll_every: Duration::from_millis(200),
         };
         let tokens = TokenSet {
             access_token: Secret::new(access.clone()),
@@ -211,6 +212,69 @@ async fn a_revoked_refresh_token_reports_auth_required() {
         ) => {}
         other => panic!("{other:?}"),
     }
+    stop.fire();
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_live_viewers_followers_and_chatters_are_polled() {
+    let fake = FakeTwitch::start().await;
+    fake.helix.with(|state| {
+        state.live = false;
+        state.viewers = 4321;
+        state.followers = 812;
+        state.chatters = 57;
+    });
+    let (adapter, _) = fake.adapter(Arc::new(MemoryStore::default()));
+    let sink = Arc::new(RecordingSink::default());
+    let stop = Trigger::default();
+    let running = tokio::spawn(Arc::clone(&adapter).run(sink.clone(), stop.wait()));
+    wait_for(&sink, Duration::from_secs(10), connected).await;
+    // Offline: polled, but nothing to sample.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(fake.helix.with(|state| {
+        state
+            .gets
+            .iter()
+            .any(|get| get.starts_with("/streams?user_id=141981764"))
+    }));
+    assert!(sink.samples.lock().unwrap().is_empty());
+    fake.helix.with(|state| state.live = true);
+    wait_for(&sink, Duration::from_secs(5), |sink| {
+        !sink.samples.lock().unwrap().is_empty()
+    })
+    .await;
+    let sample = sink.samples.lock().unwrap()[0];
+    assert_eq!(
+        (sample.viewers, sample.followers, sample.chatters),
+        (Some(4321), Some(812), Some(57))
+    );
+    let viewers: Vec<u64> = sink
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::Viewers { count } => Some(count),
+            _ => None,
+        })
+        .collect();
+    assert!(viewers.first() == Some(&4321), "{viewers:?}");
+    let gets = fake.helix.with(|state| state.gets.clone());
+    assert!(
+        gets.iter()
+            .any(|get| get == "/channels/followers?broadcaster_id=141981764&first=1"),
+        "{gets:?}"
+    );
+    assert!(
+        gets.iter()
+            .any(|get| get
+                == "/chat/chatters?broadcaster_id=141981764&moderator_id=141981764&first=1"),
+        "{gets:?}"
+    );
     stop.fire();
     tokio::time::timeout(Duration::from_secs(5), running)
         .await

@@ -31,6 +31,8 @@ pub struct RecordingSink {
     pub events: Mutex<Vec<Event>>,
     /// State changes, in order.
     pub states: Mutex<Vec<(ConnectionState, String)>>,
+    /// Analytics samples, in order.
+    pub samples: Mutex<Vec<crate::AnalyticsSample>>,
 }
 
 impl PlatformSink for RecordingSink {
@@ -45,6 +47,13 @@ impl PlatformSink for RecordingSink {
         if let Ok(mut states) = self.states.lock() {
             states.push((state, detail));
         }
+    }
+
+    fn analytics(&self, sample: crate::AnalyticsSample) -> BoxFuture<'_, ()> {
+        if let Ok(mut samples) = self.samples.lock() {
+            samples.push(sample);
+        }
+        Box::pin(std::future::ready(()))
     }
 }
 

@@ -44,12 +44,31 @@ pub struct CapabilityScopes {
     pub scopes: &'static [&'static str],
 }
 
+/// Channel figures polled while live, for analytics (the viewer count also goes out
+/// as a `viewers` event).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnalyticsSample {
+    /// When it was taken.
+    pub at: roadie_core::Timestamp,
+    /// Concurrent viewers, when live.
+    pub viewers: Option<u64>,
+    /// Total followers, when the token may read them.
+    pub followers: Option<u64>,
+    /// People in chat, when the token may list them.
+    pub chatters: Option<u64>,
+}
+
 /// Where an adapter reports. Implemented by the daemon (and by test recorders).
 pub trait PlatformSink: Send + Sync {
     /// A normalised event; waits while the daemon's queue is full.
     fn event(&self, event: Event) -> BoxFuture<'_, ()>;
     /// The connection's state changed.
     fn status(&self, state: ConnectionState, detail: String);
+    /// A polled analytics sample.
+    fn analytics(&self, sample: AnalyticsSample) -> BoxFuture<'_, ()> {
+        let _ = sample;
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Why a chat message was not sent.

@@ -11,12 +11,14 @@ mod credentials;
 mod error;
 mod events;
 mod migrations;
+mod streams;
 mod writer;
 
 pub use credentials::OauthCredential;
 pub use error::StoreError;
 pub use events::{EventRow, NewEvent, Retention};
 pub use migrations::{MIGRATIONS, Migration, MigrationReport};
+pub use streams::{StreamSample, StreamSession};
 pub use writer::CommitHook;
 
 use std::path::{Path, PathBuf};
@@ -165,6 +167,58 @@ impl Store {
         self.send(writer::Command::Write(writer::job(operation, ack)))
             .await?;
         answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// A platform went live: opens a session (or updates the open one's title and category).
+    pub async fn stream_online(
+        &self,
+        platform: roadie_core::Platform,
+        at: roadie_core::Timestamp,
+        title: Option<String>,
+        category: Option<String>,
+    ) -> Result<i64, StoreError> {
+        self.write(move |connection| {
+            streams::online(
+                connection,
+                platform,
+                at,
+                title.as_deref(),
+                category.as_deref(),
+            )
+        })
+        .await
+    }
+
+    /// A platform went offline: closes its open session; true when there was one.
+    pub async fn stream_offline(
+        &self,
+        platform: roadie_core::Platform,
+        at: roadie_core::Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write(move |connection| streams::offline(connection, platform, at))
+            .await
+    }
+
+    /// Stores a polled sample in the platform's open session (opening one if needed).
+    pub async fn add_stream_sample(
+        &self,
+        platform: roadie_core::Platform,
+        sample: StreamSample,
+    ) -> Result<i64, StoreError> {
+        self.write(move |connection| streams::sample(connection, platform, sample))
+            .await
+    }
+
+    /// The newest `limit` stream sessions, newest first.
+    pub async fn stream_sessions(&self, limit: usize) -> Result<Vec<StreamSession>, StoreError> {
+        self.read(move |connection| streams::sessions(connection, limit))
+            .await
+    }
+
+    /// A session's samples, oldest first.
+    pub async fn stream_samples(&self, session_id: i64) -> Result<Vec<StreamSample>, StoreError> {
+        self.read(move |connection| streams::samples(connection, session_id))
+            .await
     }
 
     /// Waits until everything queued before this call is committed.

@@ -20,10 +20,16 @@ pub struct Migration {
 }
 
 /// Every migration this build knows, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: "20261126120000_init",
-    sql: include_str!("../migrations/20261126120000_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: "20261126120000_init",
+        sql: include_str!("../migrations/20261126120000_init.sql"),
+    },
+    Migration {
+        version: "20261126150000_stream_analytics",
+        sql: include_str!("../migrations/20261126150000_stream_analytics.sql"),
+    },
+];
 
 /// What opening the database did.
 #[derive(Debug, Clone, Default)]
@@ -177,7 +183,10 @@ mod tests {
 
     /// Checksums of landed migrations. Editing a landed migration fails this test:
     /// write a new migration instead.
-    const LANDED: &[(&str, &str)] = &[("20261126120000_init", "a90b810a3e4ea7be")];
+    const LANDED: &[(&str, &str)] = &[
+        ("20261126120000_init", "a90b810a3e4ea7be"),
+        ("20261126150000_stream_analytics", "e3a631cce8d9f9a1"),
+    ];
 
     #[test]
     fn landed_migrations_are_unchanged_and_ordered() {

@@ -389,3 +389,94 @@ fn a_producers_events_are_stored_all_or_none() {
         store.close(Duration::from_secs(5)).await;
     });
 }
+
+#[test]
+fn stream_sessions_and_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, _) = Store::open(
+            &dir.path().join("roadie.db"),
+            StoreOptions::default(),
+            no_hook(),
+        )
+        .unwrap();
+        use roadie_store::StreamSample;
+        // Joined mid-stream: the first sample opens a session.
+        let sample = |at: i64, viewers: Option<u64>, followers: Option<u64>| StreamSample {
+            at: Timestamp(at),
+            viewers,
+            followers,
+            chatters: None,
+        };
+        let first = store
+            .add_stream_sample(Platform::Twitch, sample(1_000, Some(10), None))
+            .await
+            .unwrap();
+        let same = store
+            .stream_online(
+                Platform::Twitch,
+                Timestamp(1_500),
+                Some("Speedrun".into()),
+                Some("Celeste".into()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(first, same, "an open session is reused");
+        store
+            .add_stream_sample(Platform::Twitch, sample(61_000, Some(12), Some(800)))
+            .await
+            .unwrap();
+        store
+            .add_stream_sample(Platform::Twitch, sample(61_000, None, None))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .stream_offline(Platform::Twitch, Timestamp(120_000))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .stream_offline(Platform::Twitch, Timestamp(121_000))
+                .await
+                .unwrap()
+        );
+        let next = store
+            .stream_online(Platform::Twitch, Timestamp(200_000), None, None)
+            .await
+            .unwrap();
+        assert_ne!(next, first);
+        assert!(
+            store
+                .stream_online(Platform::Roadie, Timestamp(0), None, None)
+                .await
+                .is_err()
+        );
+
+        let sessions = store.stream_sessions(10).await.unwrap();
+        assert_eq!(sessions.len(), 2);
+        assert_eq!(sessions[1].id, first);
+        assert_eq!(
+            (sessions[1].started_at, sessions[1].ended_at),
+            (Timestamp(1_000), Some(Timestamp(120_000)))
+        );
+        assert_eq!(
+            (
+                sessions[1].title.as_deref(),
+                sessions[1].category.as_deref()
+            ),
+            (Some("Speedrun"), Some("Celeste"))
+        );
+        let samples = store.stream_samples(first).await.unwrap();
+        assert_eq!(
+            samples,
+            vec![
+                sample(1_000, Some(10), None),
+                sample(61_000, Some(12), Some(800))
+            ]
+        );
+        store.close(Duration::from_secs(5)).await;
+    });
+}

@@ -15,6 +15,36 @@ use serde_json::{Value, json};
 
 const CHAT_SENT: &str = include_str!("../data/twitch_helix_post_chat_messages_response.json");
 const USERS: &str = include_str!("../data/twitch_helix_get_users_response.json");
+const STREAMS: &str = include_str!("../data/twitch_helix_get_streams_response.txt");
+const FOLLOWERS: &str = include_str!("../data/twitch_helix_get_channel_followers_response.txt");
+const CHATTERS: &str = include_str!("../data/twitch_helix_get_chatters_response.txt");
+
+/// The JSON of a docs example: the text after `# RESPONSE`, without the docs' `...`
+/// placeholder line (and the comma it leaves behind).
+pub fn docs_example(text: &str) -> Value {
+    let body = text
+        .split_once("# RESPONSE")
+        .map(|(_, rest)| rest)
+        .unwrap_or(text);
+    let body = body.split_once('\n').map(|(_, rest)| rest).unwrap_or(body);
+    let mut lines: Vec<String> = Vec::new();
+    for line in body.lines() {
+        if line.trim() == "..." || line.trim() == "...," {
+            if let Some(previous) = lines
+                .iter_mut()
+                .rev()
+                .find(|previous| !previous.trim().is_empty())
+                && previous.trim_end().ends_with(',')
+            {
+                let trimmed = previous.trim_end().trim_end_matches(',').to_owned();
+                *previous = trimmed;
+            }
+            continue;
+        }
+        lines.push(line.to_owned());
+    }
+    serde_json::from_str(&lines.join("\n")).unwrap_or(Value::Null)
+}
 
 /// What the fake saw and how it should misbehave next.
 #[derive(Debug, Default)]
@@ -33,6 +63,16 @@ pub struct HelixState {
     pub drop_next_chat: Option<(String, String)>,
     /// Requests seen, for counting retries.
     pub requests: usize,
+    /// Whether the channel is live (`GET /streams` lists it).
+    pub live: bool,
+    /// The viewer count `GET /streams` reports while live.
+    pub viewers: u64,
+    /// `GET /channels/followers` total.
+    pub followers: u64,
+    /// `GET /chat/chatters` total.
+    pub chatters: u64,
+    /// Paths of the GET requests seen, in order.
+    pub gets: Vec<String>,
     /// Also accept the fake OAuth provider's live access tokens.
     pub linked_oauth: Option<Arc<Mutex<crate::fake_oauth::OAuthState>>>,
     next_id: u64,
@@ -167,6 +207,70 @@ async fn chat(
     with_rate_headers(Json(answer).into_response(), 799)
 }
 
+async fn streams(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    state
+        .gets
+        .push(format!("/streams?{}", query.unwrap_or_default()));
+    let mut answer = docs_example(STREAMS);
+    if state.live {
+        answer["data"][0]["viewer_count"] = json!(state.viewers);
+        answer["data"][0]["user_id"] = json!("141981764");
+        answer["data"] = json!([answer["data"][0].clone()]);
+    } else {
+        answer["data"] = json!([]);
+    }
+    answer["pagination"] = json!({});
+    with_rate_headers(Json(answer).into_response(), 799)
+}
+
+async fn followers(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    state
+        .gets
+        .push(format!("/channels/followers?{}", query.unwrap_or_default()));
+    let mut answer = docs_example(FOLLOWERS);
+    answer["total"] = json!(state.followers);
+    with_rate_headers(Json(answer).into_response(), 799)
+}
+
+async fn chatters(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    state
+        .gets
+        .push(format!("/chat/chatters?{}", query.unwrap_or_default()));
+    let mut answer = docs_example(CHATTERS);
+    answer["total"] = json!(state.chatters);
+    with_rate_headers(Json(answer).into_response(), 799)
+}
+
 async fn users(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let Ok(mut state) = state.lock() else {
         return error(500, "poisoned");
@@ -189,6 +293,9 @@ impl FakeHelix {
             .route("/helix/eventsub/subscriptions", post(subscribe))
             .route("/helix/chat/messages", post(chat))
             .route("/helix/users", get(users))
+            .route("/helix/streams", get(streams))
+            .route("/helix/channels/followers", get(followers))
+            .route("/helix/chat/chatters", get(chatters))
             .with_state(Arc::clone(&state));
         let (address, server) = crate::serve_on_loopback(app).await;
         FakeHelix {
@@ -228,5 +335,20 @@ impl FakeHelix {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         change(&mut state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docs_examples_parse() {
+        assert_eq!(docs_example(STREAMS)["data"][0]["viewer_count"], 78365);
+        assert_eq!(docs_example(FOLLOWERS)["total"], 8);
+        assert_eq!(
+            docs_example(CHATTERS)["data"][0]["user_login"],
+            "smittysmithers"
+        );
     }
 }

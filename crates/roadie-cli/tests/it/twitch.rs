@@ -17,7 +17,7 @@ async fn fake_twitch() -> FakeTwitch {
 }
 
 fn configure(env: &TestEnv, fake: &FakeTwitch) {
-    env.write_config(&fake.config_section());
+    env.write_config(&format!("{}poll_seconds = 1\n", fake.config_section()));
 }
 
 fn twitch_state(env: &TestEnv) -> (String, String) {
@@ -127,6 +127,45 @@ fn twitch_sign_in_events_chat_and_a_lost_sign_in_end_to_end() {
     assert_eq!(envelope.data["message_id"], "twitch-message-1");
     assert_eq!(envelope.data["text"], "hello from twitch");
     assert_eq!(envelope.data["user"]["login"], "viewer32");
+
+    // Going live opens a stream session; polls store samples in it.
+    fake.helix.with(|state| {
+        state.live = true;
+        state.viewers = 78365;
+        state.followers = 8;
+        state.chatters = 8;
+    });
+    fake.eventsub.send_raw(fake.eventsub.notification_frame("stream.online", serde_json::json!({
+        "id": "9001", "broadcaster_user_id": "141981764", "broadcaster_user_login": "twitchdev",
+        "broadcaster_user_name": "TwitchDev", "type": "live", "started_at": "2020-10-11T10:11:12.123Z"
+    })));
+    let database = env.data_dir().join("roadie.db");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (sessions, samples) = loop {
+        let connection = rusqlite::Connection::open_with_flags(
+            &database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let sessions: i64 = connection.query_row("SELECT count(*) FROM stream_sessions WHERE platform = 'twitch' AND ended_at_ms IS NULL", [], |row| row.get(0)).unwrap();
+        let samples: i64 = connection.query_row("SELECT count(*) FROM stream_samples WHERE viewers = 78365 AND followers = 8 AND chatters = 8", [], |row| row.get(0)).unwrap();
+        if (sessions >= 1 && samples >= 1) || Instant::now() > deadline {
+            break (sessions, samples);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(sessions, 1, "one open stream session");
+    assert!(samples >= 1, "no analytics sample stored");
+    let viewers = rt
+        .block_on(client.history(&["viewers".into()], None, Some(10)))
+        .unwrap();
+    assert_eq!(
+        viewers
+            .events
+            .last()
+            .map(|event| event.data["count"].clone()),
+        Some(serde_json::json!(78365))
+    );
 
     // `chat send` reaches Helix.
     let sent = env.run(&["chat", "send", "hi chat, from roadie"], None);
