@@ -280,3 +280,121 @@ async fn a_moderator_sends_100_at_once_and_long_text_is_split_or_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn rewards_are_created_listed_updated_and_their_redemptions_finished() {
+    use roadie_platform_twitch::helix::RewardChanges;
+    let fake = FakeHelix::start(&["good-token"]).await;
+    fake.add_foreign_reward("made-on-twitch", "Hydrate");
+    let client = helix(&fake, "good-token");
+
+    let refused = client
+        .create_reward(
+            "1337",
+            &RewardChanges {
+                title: Some("  ".into()),
+                cost: Some(10),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(matches!(refused, Err(HelixError::Api { status: 400, .. })));
+    let created = client
+        .create_reward(
+            "1337",
+            &RewardChanges {
+                title: Some("Play a sound".into()),
+                cost: Some(500),
+                is_user_input_required: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            created.title.as_str(),
+            created.cost,
+            created.is_user_input_required
+        ),
+        ("Play a sound", 500, true)
+    );
+    let own = client.own_rewards("1337").await.unwrap();
+    assert_eq!(
+        own.iter()
+            .map(|reward| reward.id.as_str())
+            .collect::<Vec<_>>(),
+        vec![created.id.as_str()],
+        "only Roadie's own rewards"
+    );
+
+    let updated = client
+        .update_reward(
+            "1337",
+            &created.id,
+            &RewardChanges {
+                cost: Some(750),
+                is_paused: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.cost, updated.is_paused, updated.title.as_str()),
+        (750, true, "Play a sound")
+    );
+
+    client
+        .finish_redemption("1337", &created.id, "redemption-1", true)
+        .await
+        .unwrap();
+    client
+        .finish_redemption("1337", &created.id, "redemption-2", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.with(|state| state.redemption_updates.clone()),
+        vec![
+            (
+                "redemption-1".to_owned(),
+                created.id.clone(),
+                "FULFILLED".to_owned()
+            ),
+            (
+                "redemption-2".to_owned(),
+                created.id.clone(),
+                "CANCELED".to_owned()
+            )
+        ]
+    );
+
+    // A reward made elsewhere: the error says why Roadie cannot touch it.
+    for result in [
+        client
+            .update_reward(
+                "1337",
+                "made-on-twitch",
+                &RewardChanges {
+                    cost: Some(1),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(|_| ()),
+        client
+            .finish_redemption("1337", "made-on-twitch", "redemption-3", true)
+            .await,
+    ] {
+        match result {
+            Err(HelixError::Api {
+                status: 403,
+                message,
+            }) => assert!(
+                message.contains("only the app that created a reward"),
+                "{message}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+}

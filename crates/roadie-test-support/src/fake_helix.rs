@@ -18,6 +18,9 @@ const USERS: &str = include_str!("../data/twitch_helix_get_users_response.json")
 const STREAMS: &str = include_str!("../data/twitch_helix_get_streams_response.txt");
 const FOLLOWERS: &str = include_str!("../data/twitch_helix_get_channel_followers_response.txt");
 const CHATTERS: &str = include_str!("../data/twitch_helix_get_chatters_response.txt");
+const REWARD: &str = include_str!("../data/twitch_helix_create_custom_rewards_response.json");
+const REDEMPTION: &str =
+    include_str!("../data/twitch_helix_get_custom_reward_redemption_response.json");
 
 /// The JSON of a docs example: the text after `# RESPONSE`, without the docs' `...`
 /// placeholder line (and the comma it leaves behind).
@@ -71,6 +74,10 @@ pub struct HelixState {
     pub followers: u64,
     /// `GET /chat/chatters` total.
     pub chatters: u64,
+    /// Custom rewards: (reward, created by this app?). Foreign ones cannot be changed.
+    pub rewards: Vec<(Value, bool)>,
+    /// Redemption status changes: (redemption id, reward id, status).
+    pub redemption_updates: Vec<(String, String, String)>,
     /// Paths of the GET requests seen, in order.
     pub gets: Vec<String>,
     /// Also accept the fake OAuth provider's live access tokens.
@@ -271,6 +278,156 @@ async fn chatters(
     with_rate_headers(Json(answer).into_response(), 799)
 }
 
+fn query_pairs(query: Option<String>) -> std::collections::HashMap<String, String> {
+    query
+        .and_then(|query| reqwest::Url::parse(&format!("http://x/?{query}")).ok())
+        .map(|url| url.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
+const NOT_OURS: &str =
+    "The ID in header Client-Id must match the client ID used to create the custom reward.";
+
+async fn list_rewards(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    let only_ours = query_pairs(query)
+        .get("only_manageable_rewards")
+        .is_some_and(|value| value == "true");
+    let data: Vec<Value> = state
+        .rewards
+        .iter()
+        .filter(|(_, ours)| *ours || !only_ours)
+        .map(|(reward, _)| reward.clone())
+        .collect();
+    with_rate_headers(Json(json!({"data": data})).into_response(), 799)
+}
+
+async fn create_reward(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    let (Some(title), Some(cost)) = (body["title"].as_str(), body["cost"].as_u64()) else {
+        return error(400, "Missing required parameter title or cost");
+    };
+    let mut reward: Value = serde_json::from_str(REWARD)
+        .map(|answer: Value| answer["data"][0].clone())
+        .unwrap_or(Value::Null);
+    state.next_id += 1;
+    reward["id"] = json!(format!("fake-reward-{}", state.next_id));
+    reward["title"] = json!(title);
+    reward["cost"] = json!(cost);
+    for key in [
+        "prompt",
+        "is_enabled",
+        "is_paused",
+        "is_user_input_required",
+    ] {
+        if !body[key].is_null() {
+            reward[key] = body[key].clone();
+        }
+    }
+    state.rewards.push((reward.clone(), true));
+    with_rate_headers(Json(json!({"data": [reward]})).into_response(), 799)
+}
+
+async fn update_reward(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    Json(body): Json<Value>,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    let id = query_pairs(query).get("id").cloned().unwrap_or_default();
+    let Some((reward, ours)) = state
+        .rewards
+        .iter_mut()
+        .find(|(reward, _)| reward["id"] == id)
+    else {
+        return error(404, "Custom Reward Not Found");
+    };
+    if !*ours {
+        return error(403, NOT_OURS);
+    }
+    for key in [
+        "title",
+        "cost",
+        "prompt",
+        "is_enabled",
+        "is_paused",
+        "is_user_input_required",
+    ] {
+        if !body[key].is_null() {
+            reward[key] = body[key].clone();
+        }
+    }
+    let updated = reward.clone();
+    with_rate_headers(Json(json!({"data": [updated]})).into_response(), 799)
+}
+
+async fn update_redemption(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    Json(body): Json<Value>,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    let query = query_pairs(query);
+    let (reward_id, redemption_id) = (
+        query.get("reward_id").cloned().unwrap_or_default(),
+        query.get("id").cloned().unwrap_or_default(),
+    );
+    match state
+        .rewards
+        .iter()
+        .find(|(reward, _)| reward["id"] == reward_id)
+    {
+        None => return error(404, "Custom Reward Not Found"),
+        Some((_, false)) => return error(403, NOT_OURS),
+        Some(_) => {}
+    }
+    let status = body["status"].as_str().unwrap_or_default().to_owned();
+    if status != "FULFILLED" && status != "CANCELED" {
+        return error(400, "status must be FULFILLED or CANCELED");
+    }
+    state
+        .redemption_updates
+        .push((redemption_id.clone(), reward_id.clone(), status.clone()));
+    let mut answer: Value = serde_json::from_str(REDEMPTION).unwrap_or(Value::Null);
+    answer["data"][0]["id"] = json!(redemption_id);
+    answer["data"][0]["status"] = json!(status);
+    answer["data"][0]["reward"]["id"] = json!(reward_id);
+    answer
+        .as_object_mut()
+        .map(|object| object.remove("pagination"));
+    with_rate_headers(Json(answer).into_response(), 799)
+}
+
 async fn users(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let Ok(mut state) = state.lock() else {
         return error(500, "poisoned");
@@ -296,6 +453,14 @@ impl FakeHelix {
             .route("/helix/streams", get(streams))
             .route("/helix/channels/followers", get(followers))
             .route("/helix/chat/chatters", get(chatters))
+            .route(
+                "/helix/channel_points/custom_rewards",
+                get(list_rewards).post(create_reward).patch(update_reward),
+            )
+            .route(
+                "/helix/channel_points/custom_rewards/redemptions",
+                axum::routing::patch(update_redemption),
+            )
             .with_state(Arc::clone(&state));
         let (address, server) = crate::serve_on_loopback(app).await;
         FakeHelix {
@@ -303,6 +468,16 @@ impl FakeHelix {
             state,
             server,
         }
+    }
+
+    /// Adds a reward made on twitch.tv (not by this app): Roadie may not change it.
+    pub fn add_foreign_reward(&self, id: &str, title: &str) {
+        let mut reward: Value = serde_json::from_str(REWARD)
+            .map(|answer: Value| answer["data"][0].clone())
+            .unwrap_or(Value::Null);
+        reward["id"] = json!(id);
+        reward["title"] = json!(title);
+        self.with(|state| state.rewards.push((reward, false)));
     }
 
     /// Starts the fake accepting the live access tokens of `oauth`.

@@ -4,6 +4,7 @@
 
 mod chat;
 mod eventsub;
+mod rewards;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 pub use chat::SentMessage;
 pub use eventsub::{HelixSubscriptionCreator, condition_for};
+pub use rewards::{CustomReward, RewardChanges};
 
 use crate::eventsub::session::BoxFuture;
 
