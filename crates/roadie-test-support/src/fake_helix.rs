@@ -240,23 +240,42 @@ async fn streams(
     with_rate_headers(Json(answer).into_response(), 799)
 }
 
+/// A docs example with its `total` set from the state: followers and chatters.
+fn totals(
+    state: &Shared,
+    headers: &HeaderMap,
+    path: &str,
+    query: Option<String>,
+    example: &str,
+    total: fn(&HelixState) -> u64,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return error(500, "poisoned");
+    };
+    if let Some(refusal) = gate(&mut state, headers) {
+        return refusal;
+    }
+    state
+        .gets
+        .push(format!("{path}?{}", query.unwrap_or_default()));
+    let mut answer = docs_example(example);
+    answer["total"] = json!(total(&state));
+    with_rate_headers(Json(answer).into_response(), 799)
+}
+
 async fn followers(
     State(state): State<Shared>,
     headers: HeaderMap,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
-    let Ok(mut state) = state.lock() else {
-        return error(500, "poisoned");
-    };
-    if let Some(refusal) = gate(&mut state, &headers) {
-        return refusal;
-    }
-    state
-        .gets
-        .push(format!("/channels/followers?{}", query.unwrap_or_default()));
-    let mut answer = docs_example(FOLLOWERS);
-    answer["total"] = json!(state.followers);
-    with_rate_headers(Json(answer).into_response(), 799)
+    totals(
+        &state,
+        &headers,
+        "/channels/followers",
+        query,
+        FOLLOWERS,
+        |state| state.followers,
+    )
 }
 
 async fn chatters(
@@ -264,18 +283,14 @@ async fn chatters(
     headers: HeaderMap,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
-    let Ok(mut state) = state.lock() else {
-        return error(500, "poisoned");
-    };
-    if let Some(refusal) = gate(&mut state, &headers) {
-        return refusal;
-    }
-    state
-        .gets
-        .push(format!("/chat/chatters?{}", query.unwrap_or_default()));
-    let mut answer = docs_example(CHATTERS);
-    answer["total"] = json!(state.chatters);
-    with_rate_headers(Json(answer).into_response(), 799)
+    totals(
+        &state,
+        &headers,
+        "/chat/chatters",
+        query,
+        CHATTERS,
+        |state| state.chatters,
+    )
 }
 
 fn query_pairs(query: Option<String>) -> std::collections::HashMap<String, String> {
