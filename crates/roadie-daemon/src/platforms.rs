@@ -16,6 +16,7 @@ use roadie_platform::{AnalyticsSample, BoxFuture, ChatError, Platform, PlatformS
 use roadie_platform_twitch::adapter::{
     TokenStore, TwitchAdapter, TwitchSettings, TwitchTokens, validate,
 };
+use roadie_platform_twitch::helix::{CustomReward, HelixError, RewardChanges};
 use roadie_protocol::{
     Account, AuthStatus, ComponentState, DeviceInstructions, PlatformAuth, timefmt,
 };
@@ -57,6 +58,8 @@ pub struct PlatformManager {
     health: Arc<HealthBoard>,
     keystore: Arc<KeystoreSlot>,
     running: tokio::sync::Mutex<HashMap<PlatformId, Running>>,
+    /// The running Twitch adapter, typed: rewards are Twitch-only so far.
+    twitch: Mutex<Option<Arc<TwitchAdapter>>>,
     states: Arc<Mutex<HashMap<PlatformId, (ConnectionState, String)>>>,
     device_flows: Arc<Mutex<HashMap<PlatformId, String>>>,
     http: reqwest::Client,
@@ -230,6 +233,7 @@ impl PlatformManager {
             health,
             keystore,
             running: tokio::sync::Mutex::default(),
+            twitch: Mutex::new(None),
             states: Arc::default(),
             device_flows: Arc::default(),
             http,
@@ -351,11 +355,16 @@ impl PlatformManager {
             store: self.store.clone(),
             credential,
         });
-        let adapter: Arc<dyn Platform> = Arc::new(TwitchAdapter::new(
+        let twitch = Arc::new(TwitchAdapter::new(
             settings.clone(),
             Arc::new(TwitchTokens::new(&settings, tokens, token_store)),
         ));
+        let adapter: Arc<dyn Platform> = Arc::clone(&twitch) as Arc<dyn Platform>;
         self.run_adapter(PlatformId::Twitch, adapter).await;
+        // After `run_adapter`, which stops (and forgets) a previous adapter first.
+        if let Ok(mut slot) = self.twitch.lock() {
+            *slot = Some(twitch);
+        }
         Ok(())
     }
 
@@ -388,6 +397,11 @@ impl PlatformManager {
 
     /// Stops a platform's adapter; at most about a second, as shutdown has 5 s in all.
     async fn stop(&self, platform: PlatformId) {
+        if platform == PlatformId::Twitch
+            && let Ok(mut slot) = self.twitch.lock()
+        {
+            *slot = None;
+        }
         let previous = self.running.lock().await.remove(&platform);
         if let Some(mut running) = previous {
             if let Some(stop) = running.stop.take() {
@@ -683,6 +697,63 @@ impl PlatformManager {
             })
     }
 
+    fn twitch_rewards(&self) -> Result<(Arc<TwitchAdapter>, String), PlatformError> {
+        let adapter = self
+            .twitch
+            .lock()
+            .ok()
+            .and_then(|slot| slot.clone())
+            .ok_or_else(|| {
+                PlatformError::NotAvailable(
+                    "Twitch is not signed in; run `roadie auth login twitch`".into(),
+                )
+            })?;
+        let broadcaster = adapter.account_id().ok_or_else(|| {
+            PlatformError::NotAvailable("the Twitch account is not known yet".into())
+        })?;
+        Ok((adapter, broadcaster))
+    }
+
+    /// Roadie's own Twitch rewards.
+    pub async fn rewards(&self) -> Result<Vec<CustomReward>, PlatformError> {
+        let (adapter, broadcaster) = self.twitch_rewards()?;
+        adapter
+            .helix()
+            .own_rewards(&broadcaster)
+            .await
+            .map_err(helix_error)
+    }
+
+    /// Creates (`reward_id` None) or updates one of Roadie's Twitch rewards.
+    pub async fn change_reward(
+        &self,
+        reward_id: Option<&str>,
+        changes: RewardChanges,
+    ) -> Result<CustomReward, PlatformError> {
+        let (adapter, broadcaster) = self.twitch_rewards()?;
+        let helix = adapter.helix();
+        match reward_id {
+            None => helix.create_reward(&broadcaster, &changes).await,
+            Some(id) => helix.update_reward(&broadcaster, id, &changes).await,
+        }
+        .map_err(helix_error)
+    }
+
+    /// Fulfils or cancels (refunds) a redemption of one of Roadie's Twitch rewards.
+    pub async fn finish_redemption(
+        &self,
+        reward_id: &str,
+        redemption_id: &str,
+        fulfilled: bool,
+    ) -> Result<(), PlatformError> {
+        let (adapter, broadcaster) = self.twitch_rewards()?;
+        adapter
+            .helix()
+            .finish_redemption(&broadcaster, reward_id, redemption_id, fulfilled)
+            .await
+            .map_err(helix_error)
+    }
+
     /// Every platform's sign-in state.
     pub async fn status(&self) -> AuthStatus {
         let credentials = self.store.credentials().await.unwrap_or_default();
@@ -716,6 +787,19 @@ impl PlatformManager {
             })
             .collect();
         AuthStatus { platforms }
+    }
+}
+
+fn helix_error(error: HelixError) -> PlatformError {
+    match error {
+        HelixError::Api {
+            status: 400..=499,
+            message,
+        } => PlatformError::BadRequest(message),
+        HelixError::AuthRequired(reason) => {
+            PlatformError::NotAvailable(format!("{reason}; run `roadie auth login twitch`"))
+        }
+        other => PlatformError::Upstream(other.to_string()),
     }
 }
 

@@ -371,6 +371,11 @@ impl TwitchAdapter {
         }
     }
 
+    /// The signed-in account's id (the broadcaster), once known.
+    pub fn account_id(&self) -> Option<String> {
+        self.tokens.snapshot().and_then(|tokens| tokens.account_id)
+    }
+
     /// The Helix client (for rewards and polling).
     pub fn helix(&self) -> &Arc<Helix> {
         &self.helix

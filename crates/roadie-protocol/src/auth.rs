@@ -148,3 +148,56 @@ pub struct AuthorizeUrl {
     /// The platform's authorize URL with every parameter.
     pub url: String,
 }
+
+/// A channel-point reward Roadie manages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RewardInfo {
+    /// The platform.
+    pub platform: String,
+    /// The platform's reward id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Cost in channel points.
+    pub cost: u64,
+    /// Prompt shown to viewers.
+    pub prompt: String,
+    /// Visible to viewers.
+    pub enabled: bool,
+    /// Redeeming paused.
+    pub paused: bool,
+    /// The viewer must enter text.
+    pub input_required: bool,
+}
+
+/// Fields to set on a reward; title and cost are required to create one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RewardChange {
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Cost.
+    #[serde(default)]
+    pub cost: Option<u64>,
+    /// Prompt.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// Visible.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Paused.
+    #[serde(default)]
+    pub paused: Option<bool>,
+    /// Text required.
+    #[serde(default)]
+    pub input_required: Option<bool>,
+}
+
+/// `POST /api/v1/rewards/{reward_id}/redemptions/{redemption_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedemptionDecision {
+    /// `fulfilled` or `canceled` (refunds the points).
+    pub status: String,
+}

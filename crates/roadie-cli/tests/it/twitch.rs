@@ -182,6 +182,88 @@ fn twitch_sign_in_events_chat_and_a_lost_sign_in_end_to_end() {
     assert_eq!(too_long.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&too_long.stderr).contains("600"));
 
+    // Rewards: Roadie's own are managed through the API; others are refused with why.
+    fake.helix.add_foreign_reward("made-on-twitch", "Hydrate");
+    let (created, listed, decided, foreign) = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let url = |path: &str| format!("http://{}{path}", daemon.address());
+        let created: serde_json::Value = http
+            .post(url("/api/v1/rewards"))
+            .bearer_auth(daemon.token())
+            .json(
+                &serde_json::json!({"title": "Play a sound", "cost": 300, "input_required": true}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let listed: serde_json::Value = http
+            .get(url("/api/v1/rewards"))
+            .bearer_auth(daemon.token())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no reward created: {created}"))
+            .to_owned();
+        let decided = http
+            .post(url(&format!(
+                "/api/v1/rewards/{id}/redemptions/redemption-1"
+            )))
+            .bearer_auth(daemon.token())
+            .json(&serde_json::json!({"status": "canceled"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        let foreign: serde_json::Value = http
+            .patch(url("/api/v1/rewards/made-on-twitch"))
+            .bearer_auth(daemon.token())
+            .json(&serde_json::json!({"cost": 1}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (created, listed, decided, foreign)
+    });
+    assert_eq!(
+        (
+            created["title"].as_str(),
+            created["cost"].as_u64(),
+            created["input_required"].as_bool()
+        ),
+        (Some("Play a sound"), Some(300), Some(true))
+    );
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "only Roadie's own rewards: {listed}"
+    );
+    assert_eq!(decided, 204);
+    assert_eq!(
+        fake.helix.with(|state| state
+            .redemption_updates
+            .last()
+            .map(|update| update.2.clone())),
+        Some("CANCELED".to_owned())
+    );
+    assert!(
+        foreign["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only the app that created a reward"),
+        "{foreign}"
+    );
+
     // No token in status, auth status, events or files.
     let status = env.run(&["auth", "status", "--json"], None);
     assert!(!String::from_utf8_lossy(&status.stdout).contains(&access));

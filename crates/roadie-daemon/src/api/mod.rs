@@ -3,6 +3,7 @@
 mod error;
 mod events;
 mod platforms;
+mod rewards;
 mod secrets;
 mod security;
 
@@ -116,6 +117,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/auth/{platform}/device", post(platforms::device))
         .route("/api/v1/chat", post(platforms::chat))
+        .route("/api/v1/rewards", get(rewards::list).post(rewards::create))
+        .route(
+            "/api/v1/rewards/{id}",
+            axum::routing::patch(rewards::update),
+        )
+        .route(
+            "/api/v1/rewards/{reward_id}/redemptions/{redemption_id}",
+            post(rewards::decide),
+        )
         .route(
             "/api/v1/secrets/{key}",
             put(secrets::set).delete(secrets::delete),
@@ -191,7 +201,7 @@ async fn status(State(state): State<AppState>) -> Json<Status> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Roadie local API", description = "The daemon's HTTP and WebSocket API. Every endpoint but health needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)."),
-    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat),
+    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
