@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::support;
 
-fn files_containing(directory: &Path, needle: &[u8]) -> Vec<String> {
+pub fn files_containing(directory: &Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
     for entry in std::fs::read_dir(directory).unwrap() {
         let path = entry.unwrap().path();

@@ -320,6 +320,23 @@ fn twitch_sign_in_events_chat_and_a_lost_sign_in_end_to_end() {
     assert!(String::from_utf8_lossy(&login.stdout).contains("signed in as twitchdev"));
     wait_for_state(&env, "connected");
 
+    // No token of either sign-in in any file (database, WAL, logs, stderr): the
+    // encrypted vault is the only place they live.
+    let tokens: Vec<String> = {
+        let oauth = fake.oauth.state.lock().unwrap();
+        oauth
+            .access_tokens
+            .keys()
+            .cloned()
+            .chain(oauth.refresh_tokens.iter().cloned())
+            .collect()
+    };
+    assert!(tokens.len() >= 2);
+    for token in tokens.iter().chain([access.clone()].iter()) {
+        let hits = crate::secrets::files_containing(env.root(), token.as_bytes());
+        assert!(hits.is_empty(), "token found in {hits:?}");
+    }
+
     // Logout revokes and forgets.
     let logout = env.run(&["auth", "logout", "twitch"], None);
     assert!(
