@@ -330,6 +330,8 @@ impl PlatformManager {
             helix_url: twitch.helix_url.clone(),
             eventsub_url: twitch.eventsub_url.clone(),
             poll_every: Duration::from_secs(u64::from(twitch.poll_seconds)),
+            clock_check_every: roadie_platform_twitch::adapter::CLOCK_CHECK_EVERY,
+            wall_clock: roadie_platform_twitch::adapter::WallClock::system(),
         })
     }
 

@@ -21,8 +21,8 @@ use crate::helix::{Helix, HelixError, HelixSubscriptionCreator, SentMessage, Tok
 
 /// How often the token is validated (Twitch requires at least hourly).
 pub const VALIDATE_EVERY: Duration = Duration::from_secs(3600);
-/// How often the wall clock is compared with the monotonic clock.
-const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(30);
+/// How often the wall clock is compared with the monotonic clock (default).
+pub const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(30);
 /// A difference beyond this between the two clocks means the machine slept.
 const CLOCK_JUMP: Duration = Duration::from_secs(60);
 
@@ -74,6 +74,31 @@ pub struct TwitchSettings {
     pub eventsub_url: String,
     /// How often viewers, followers and chatters are polled while live ([`POLL_EVERY`]).
     pub poll_every: Duration,
+    /// How often the wall clock is compared with the monotonic one ([`CLOCK_CHECK_EVERY`]).
+    pub clock_check_every: Duration,
+    /// The wall clock ([`WallClock::system`]; tests move it to simulate sleep and wake).
+    pub wall_clock: WallClock,
+}
+
+/// A source of wall-clock time.
+#[derive(Clone)]
+pub struct WallClock(pub Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl WallClock {
+    /// The system clock.
+    pub fn system() -> WallClock {
+        WallClock(Arc::new(SystemTime::now))
+    }
+
+    fn now(&self) -> SystemTime {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for WallClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WallClock")
+    }
 }
 
 /// Twitch's viewer count updates about once a minute; polling faster buys nothing.
@@ -481,8 +506,13 @@ impl TwitchAdapter {
 
         let mut validate_timer =
             tokio::time::interval_at(tokio::time::Instant::now() + VALIDATE_EVERY, VALIDATE_EVERY);
-        let mut clock_timer = tokio::time::interval(CLOCK_CHECK_EVERY);
-        let (mut wall, mut mono) = (SystemTime::now(), Instant::now());
+        let mut clock_timer = tokio::time::interval(
+            self.settings
+                .clock_check_every
+                .max(Duration::from_millis(10)),
+        );
+        let clock = self.settings.wall_clock.clone();
+        let (mut wall, mut mono) = (clock.now(), Instant::now());
         let outcome = loop {
             tokio::select! {
                 update = updates.recv() => match update {
@@ -513,9 +543,11 @@ impl TwitchAdapter {
                     }
                 }
                 _ = clock_timer.tick() => {
-                    let wall_elapsed = SystemTime::now().duration_since(wall).unwrap_or_default();
+                    let now = clock.now();
+                    // Forward or backward, in whole duration terms.
+                    let wall_elapsed = now.duration_since(wall).unwrap_or_else(|backwards| backwards.duration());
                     let mono_elapsed = mono.elapsed();
-                    (wall, mono) = (SystemTime::now(), Instant::now());
+                    (wall, mono) = (now, Instant::now());
                     if wall_elapsed.abs_diff(mono_elapsed) > CLOCK_JUMP {
                         tracing::info!(jump_s = wall_elapsed.abs_diff(mono_elapsed).as_secs(), "the wall clock jumped (sleep and wake?); revalidating and reconnecting");
                         break Outcome::ClockJumped;

@@ -12,9 +12,12 @@ use roadie_core::{ConnectionState, EventKind, Secret};
 use roadie_oauth::TokenSet;
 use roadie_platform::conformance::{FakeDriver, RecordingSink, Trigger, run_suite};
 use roadie_platform::{BoxFuture, Platform};
-use roadie_platform_twitch::adapter::{TokenStore, TwitchAdapter, TwitchSettings, TwitchTokens};
+use roadie_platform_twitch::adapter::{
+    TokenStore, TwitchAdapter, TwitchSettings, TwitchTokens, WallClock,
+};
 use roadie_test_support::fake_eventsub::FakeEventSub;
 use roadie_test_support::fake_twitch::FakeTwitch as Fakes;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 #[derive(Default)]
 struct MemoryStore {
@@ -32,6 +35,9 @@ impl TokenStore for MemoryStore {
 struct FakeTwitch {
     fakes: Fakes,
     frames: Mutex<HashMap<String, String>>,
+    /// Seconds added to the system clock (to simulate sleep and wake).
+    clock_offset: Arc<AtomicI64>,
+    clock: WallClock,
 }
 
 impl std::ops::Deref for FakeTwitch {
@@ -43,9 +49,22 @@ impl std::ops::Deref for FakeTwitch {
 
 impl FakeTwitch {
     async fn start() -> FakeTwitch {
+        let clock_offset = Arc::new(AtomicI64::new(0));
+        let offset = Arc::clone(&clock_offset);
+        let clock = WallClock(Arc::new(move || {
+            let seconds = offset.load(Ordering::SeqCst);
+            let now = std::time::SystemTime::now();
+            if seconds >= 0 {
+                now + Duration::from_secs(seconds as u64)
+            } else {
+                now - Duration::from_secs(seconds.unsigned_abs())
+            }
+        }));
         FakeTwitch {
             fakes: Fakes::start().await,
             frames: Mutex::default(),
+            clock_offset,
+            clock,
         }
     }
 
@@ -60,6 +79,8 @@ impl FakeTwitch {
             helix_url: self.helix.base_url(),
             eventsub_url: self.eventsub.url(),
             poll_every: Duration::from_millis(200),
+            clock_check_every: Duration::from_millis(100),
+            wall_clock: self.clock.clone(),
         };
         let tokens = TokenSet {
             access_token: Secret::new(access.clone()),
@@ -275,6 +296,50 @@ async fn while_live_viewers_followers_and_chatters_are_polled() {
                 == "/chat/chatters?broadcaster_id=141981764&moderator_id=141981764&first=1"),
         "{gets:?}"
     );
+    stop.fire();
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wall_clock_jump_revalidates_and_reconnects() {
+    let fake = FakeTwitch::start().await;
+    let (adapter, _) = fake.adapter(Arc::new(MemoryStore::default()));
+    let sink = Arc::new(RecordingSink::default());
+    let stop = Trigger::default();
+    let running = tokio::spawn(Arc::clone(&adapter).run(sink.clone(), stop.wait()));
+    wait_for(&sink, Duration::from_secs(10), connected).await;
+    let subscriptions = fake.helix.with(|state| state.subscriptions.len());
+    let connections = fake.eventsub.connections_accepted();
+    // The machine "slept" for two hours.
+    fake.clock_offset.store(7200, Ordering::SeqCst);
+    wait_for(&sink, Duration::from_secs(5), |sink| {
+        sink.states.lock().unwrap().iter().any(|(state, detail)| {
+            *state == ConnectionState::Reconnecting && detail.contains("clock jumped")
+        })
+    })
+    .await;
+    wait_for(&sink, Duration::from_secs(10), |sink| {
+        connected(sink) && fake.eventsub.connections_accepted() > connections
+    })
+    .await;
+    assert_eq!(
+        fake.eventsub.connections_accepted(),
+        connections + 1,
+        "one fresh EventSub connection"
+    );
+    assert_eq!(
+        fake.helix.with(|state| state.subscriptions.len()),
+        subscriptions * 2,
+        "subscribed again on the new session"
+    );
+    fake.inject_chat("after-wake", "good morning").await;
+    wait_for(&sink, Duration::from_secs(5), |sink| {
+        sink.events.lock().unwrap().iter().any(|event| matches!(&event.kind, EventKind::ChatMessage { message_id, .. } if message_id == "after-wake"))
+    })
+    .await;
     stop.fire();
     tokio::time::timeout(Duration::from_secs(5), running)
         .await
