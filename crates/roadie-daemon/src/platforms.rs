@@ -309,23 +309,37 @@ impl PlatformManager {
         }
     }
 
-    fn secret(&self, key: &str) -> Option<Secret> {
-        let store = self.keystore.get()?.store.clone();
-        store.get(key).ok().flatten()
+    /// Reads a keystore entry off the async threads (the OS store talks D-Bus).
+    async fn read_secret(&self, key: &str) -> Result<Option<Secret>, PlatformError> {
+        let store = self
+            .keystore
+            .get()
+            .map(|opened| opened.store.clone())
+            .ok_or_else(|| PlatformError::Internal("the keystore is not available".into()))?;
+        let key = key.to_owned();
+        tokio::task::spawn_blocking(move || store.get(&key))
+            .await
+            .map_err(|error| PlatformError::Internal(error.to_string()))?
+            .map_err(|error| PlatformError::Internal(error.to_string()))
     }
 
-    fn twitch_settings(&self) -> Result<TwitchSettings, PlatformError> {
+    async fn twitch_settings(&self) -> Result<TwitchSettings, PlatformError> {
         let twitch = self.config.twitch.as_ref().ok_or_else(|| {
             PlatformError::NotAvailable(
                 "Twitch is not configured: add a [twitch] section with your app's client_id".into(),
             )
         })?;
+        let client_secret = match &twitch.client_secret {
+            Some(secret) => Some(secret.clone()),
+            None => self
+                .read_secret("twitch.client_secret")
+                .await
+                .ok()
+                .flatten(),
+        };
         Ok(TwitchSettings {
             client_id: twitch.client_id.clone(),
-            client_secret: twitch
-                .client_secret
-                .clone()
-                .or_else(|| self.secret("twitch.client_secret")),
+            client_secret,
             auth_url: twitch.auth_url.clone(),
             helix_url: twitch.helix_url.clone(),
             eventsub_url: twitch.eventsub_url.clone(),
@@ -336,17 +350,10 @@ impl PlatformManager {
     }
 
     async fn start_twitch(&self, credential: OauthCredential) -> Result<(), PlatformError> {
-        let settings = self.twitch_settings()?;
-        let secrets = self
-            .keystore
-            .get()
-            .map(|opened| opened.store.clone())
-            .ok_or_else(|| PlatformError::Internal("the keystore is not available".into()))?;
-        let key = credential.keystore_key.clone();
-        let stored = tokio::task::spawn_blocking(move || secrets.get(&key))
-            .await
-            .map_err(|error| PlatformError::Internal(error.to_string()))?
-            .map_err(|error| PlatformError::Internal(error.to_string()))?
+        let settings = self.twitch_settings().await?;
+        let stored = self
+            .read_secret(&credential.keystore_key)
+            .await?
             .ok_or_else(|| {
                 PlatformError::Internal("the stored sign-in has no token in the keystore".into())
             })?;
@@ -437,7 +444,7 @@ impl PlatformManager {
                 "{platform} sign-in is not supported by this build yet"
             )));
         }
-        let settings = self.twitch_settings()?;
+        let settings = self.twitch_settings().await?;
         let validation = validate(&self.http, &settings.auth_url, &tokens.access_token)
             .await
             .map_err(|error| {
@@ -507,7 +514,7 @@ impl PlatformManager {
         redirect_uri: &str,
         verifier: &str,
     ) -> Result<Account, PlatformError> {
-        let settings = self.twitch_settings_for(platform)?;
+        let settings = self.twitch_settings_for(platform).await?;
         let client = roadie_oauth::Client::new(ClientCredentials {
             client_id: settings.client_id.clone(),
             client_secret: settings.client_secret.clone(),
@@ -524,24 +531,27 @@ impl PlatformManager {
         self.import(platform, tokens).await
     }
 
-    fn twitch_settings_for(&self, platform: PlatformId) -> Result<TwitchSettings, PlatformError> {
+    async fn twitch_settings_for(
+        &self,
+        platform: PlatformId,
+    ) -> Result<TwitchSettings, PlatformError> {
         if platform != PlatformId::Twitch {
             return Err(PlatformError::NotAvailable(format!(
                 "{platform} sign-in is not supported by this build yet"
             )));
         }
-        self.twitch_settings()
+        self.twitch_settings().await
     }
 
     /// The browser flow's authorize URL, with this platform's scopes.
-    pub fn authorize_url(
+    pub async fn authorize_url(
         &self,
         platform: PlatformId,
         redirect_uri: &str,
         state: &str,
         challenge: &str,
     ) -> Result<String, PlatformError> {
-        let settings = self.twitch_settings_for(platform)?;
+        let settings = self.twitch_settings_for(platform).await?;
         let scopes = roadie_platform::all_scopes(roadie_platform_twitch::adapter::CAPABILITIES);
         roadie_oauth::authorize_url(
             &format!("{}/authorize", settings.auth_url),
@@ -560,7 +570,7 @@ impl PlatformManager {
         self: &Arc<Self>,
         platform: PlatformId,
     ) -> Result<DeviceInstructions, PlatformError> {
-        let settings = self.twitch_settings_for(platform)?;
+        let settings = self.twitch_settings_for(platform).await?;
         let client = roadie_oauth::Client::new(ClientCredentials {
             client_id: settings.client_id.clone(),
             client_secret: settings.client_secret.clone(),
@@ -630,8 +640,8 @@ impl PlatformManager {
         };
         let mut revoked = false;
         if platform == PlatformId::Twitch
-            && let Ok(settings) = self.twitch_settings()
-            && let Some(value) = self.secret(&credential.keystore_key)
+            && let Ok(settings) = self.twitch_settings().await
+            && let Ok(Some(value)) = self.read_secret(&credential.keystore_key).await
             && let Ok(tokens) = TokenSet::from_keystore_value(&value)
         {
             let client = roadie_oauth::Client::new(ClientCredentials {

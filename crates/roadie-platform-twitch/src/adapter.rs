@@ -128,12 +128,7 @@ pub async fn poll_once(helix: &Helix, user_id: &str, sink: &dyn PlatformSink) {
     };
     // Offline: nothing to sample.
     let Some(viewers) = viewers else { return };
-    let at = roadie_core::Timestamp(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
-            .unwrap_or(0),
-    );
+    let at = crate::eventsub::session::now();
     sink.event(roadie_core::Event {
         platform: roadie_core::Platform::Twitch,
         at,

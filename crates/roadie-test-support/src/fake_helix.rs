@@ -293,11 +293,20 @@ async fn chatters(
     )
 }
 
-fn query_pairs(query: Option<String>) -> std::collections::HashMap<String, String> {
-    query
-        .and_then(|query| reqwest::Url::parse(&format!("http://x/?{query}")).ok())
-        .map(|url| url.query_pairs().into_owned().collect())
-        .unwrap_or_default()
+/// Copies the settable reward fields present in a request body onto a reward.
+fn apply_reward_fields(reward: &mut Value, body: &Value) {
+    for key in [
+        "title",
+        "cost",
+        "prompt",
+        "is_enabled",
+        "is_paused",
+        "is_user_input_required",
+    ] {
+        if !body[key].is_null() {
+            reward[key] = body[key].clone();
+        }
+    }
 }
 
 const NOT_OURS: &str =
@@ -314,7 +323,7 @@ async fn list_rewards(
     if let Some(refusal) = gate(&mut state, &headers) {
         return refusal;
     }
-    let only_ours = query_pairs(query)
+    let only_ours = crate::query_pairs(query)
         .get("only_manageable_rewards")
         .is_some_and(|value| value == "true");
     let data: Vec<Value> = state
@@ -347,16 +356,7 @@ async fn create_reward(
     reward["id"] = json!(format!("fake-reward-{}", state.next_id));
     reward["title"] = json!(title);
     reward["cost"] = json!(cost);
-    for key in [
-        "prompt",
-        "is_enabled",
-        "is_paused",
-        "is_user_input_required",
-    ] {
-        if !body[key].is_null() {
-            reward[key] = body[key].clone();
-        }
-    }
+    apply_reward_fields(&mut reward, &body);
     state.rewards.push((reward.clone(), true));
     with_rate_headers(Json(json!({"data": [reward]})).into_response(), 799)
 }
@@ -373,7 +373,10 @@ async fn update_reward(
     if let Some(refusal) = gate(&mut state, &headers) {
         return refusal;
     }
-    let id = query_pairs(query).get("id").cloned().unwrap_or_default();
+    let id = crate::query_pairs(query)
+        .get("id")
+        .cloned()
+        .unwrap_or_default();
     let Some((reward, ours)) = state
         .rewards
         .iter_mut()
@@ -384,18 +387,7 @@ async fn update_reward(
     if !*ours {
         return error(403, NOT_OURS);
     }
-    for key in [
-        "title",
-        "cost",
-        "prompt",
-        "is_enabled",
-        "is_paused",
-        "is_user_input_required",
-    ] {
-        if !body[key].is_null() {
-            reward[key] = body[key].clone();
-        }
-    }
+    apply_reward_fields(reward, &body);
     let updated = reward.clone();
     with_rate_headers(Json(json!({"data": [updated]})).into_response(), 799)
 }
@@ -412,7 +404,7 @@ async fn update_redemption(
     if let Some(refusal) = gate(&mut state, &headers) {
         return refusal;
     }
-    let query = query_pairs(query);
+    let query = crate::query_pairs(query);
     let (reward_id, redemption_id) = (
         query.get("reward_id").cloned().unwrap_or_default(),
         query.get("id").cloned().unwrap_or_default(),

@@ -77,14 +77,8 @@ fn twitch_error(status: u16, message: &str) -> Response {
     (code, Json(json!({"status": status, "message": message}))).into_response()
 }
 
-fn query_map(raw: Option<String>) -> HashMap<String, String> {
-    raw.and_then(|query| reqwest::Url::parse(&format!("http://x/?{query}")).ok())
-        .map(|url| url.query_pairs().into_owned().collect())
-        .unwrap_or_default()
-}
-
 async fn authorize(State(state): State<Shared>, RawQuery(raw): RawQuery) -> Response {
-    let query = query_map(raw);
+    let query = crate::query_pairs(raw);
     let (Some(redirect), Some(challenge), Some(client_state)) = (
         query.get("redirect_uri"),
         query.get("code_challenge"),

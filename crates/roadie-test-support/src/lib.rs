@@ -310,3 +310,11 @@ pub(crate) async fn serve_on_loopback(
     });
     (address, server)
 }
+
+/// The query parameters of a request (`RawQuery`), decoded.
+pub(crate) fn query_pairs(query: Option<String>) -> std::collections::HashMap<String, String> {
+    query
+        .and_then(|query| reqwest::Url::parse(&format!("http://x/?{query}")).ok())
+        .map(|url| url.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}

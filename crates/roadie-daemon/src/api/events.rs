@@ -7,13 +7,13 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use roadie_core::{Event, EventId, EventKind, Platform, Timestamp};
-use roadie_protocol::{CustomEvent, EventEnvelope, EventHistory, PublishRequest, Published};
+use roadie_protocol::{CustomEvent, EventHistory, PublishRequest, Published};
 
 use super::{ApiError, AppState};
 use crate::bus::Frame;
@@ -218,7 +218,7 @@ async fn close(
 pub async fn history(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<EventHistory>, ApiError> {
+) -> Result<Response, ApiError> {
     let query = parse_query(raw.as_deref())?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let store = state.bus.store();
@@ -227,14 +227,21 @@ pub async fn history(
         None => store.recent_events(query.types, limit).await,
     }
     .map_err(|error| ApiError::internal("reading the event log failed", &error))?;
-    let mut events = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let frame = Frame::from_row(row);
-        let envelope: EventEnvelope = serde_json::from_str(frame.json.as_str())
-            .map_err(|error| ApiError::internal("a stored event is not valid JSON", &error))?;
-        events.push(envelope);
+    // The envelopes are already JSON text (the same the stream sends): join them
+    // into the `EventHistory` shape instead of parsing and re-serialising each.
+    let mut body = String::from("{\"events\":[");
+    for (index, row) in rows.iter().enumerate() {
+        if index > 0 {
+            body.push(',');
+        }
+        body.push_str(Frame::from_row(row).json.as_str());
     }
-    Ok(Json(EventHistory { events }))
+    body.push_str("]}");
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 /// Publishes custom events (type `custom`, platform `roadie`); answers once they are stored.

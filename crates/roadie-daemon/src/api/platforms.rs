@@ -81,12 +81,15 @@ pub async fn authorize(
             "the redirect URI must be a loopback address (http://127.0.0.1:PORT/... or http://localhost:PORT/...)",
         ));
     }
-    let url = state.platforms.authorize_url(
-        platform,
-        &request.redirect_uri,
-        &request.state,
-        &request.code_challenge,
-    )?;
+    let url = state
+        .platforms
+        .authorize_url(
+            platform,
+            &request.redirect_uri,
+            &request.state,
+            &request.code_challenge,
+        )
+        .await?;
     Ok(Json(AuthorizeUrl { url }))
 }
 

@@ -486,7 +486,8 @@ async fn read_until_end(
     }
 }
 
-fn now() -> Timestamp {
+/// The current time (the adapter's clock for events).
+pub(crate) fn now() -> Timestamp {
     Timestamp(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
