@@ -54,6 +54,12 @@ pub enum Command {
     Auth(AuthArgs),
     /// Send chat.
     Chat(ChatArgs),
+    /// Chat commands: list, add, remove, dry-run, export and import.
+    Commands(CommandsArgs),
+    /// Run a script in the daemon's sandbox.
+    Scripts(ScriptsArgs),
+    /// Loyalty points: balances, leaderboard, give, take, link accounts.
+    Points(PointsArgs),
     /// Measure start-up time, idle memory and event throughput.
     Bench(BenchArgs),
 }
@@ -152,5 +158,132 @@ pub enum ChatAction {
         platform: Option<String>,
         /// The message.
         text: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CommandsArgs {
+    #[command(subcommand)]
+    pub action: CommandsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommandsAction {
+    /// List the commands with their counters.
+    List,
+    /// Add a command, or replace the one with that name.
+    Add {
+        /// `!name`.
+        name: String,
+        /// The reply, with variables such as $(user), $(touser), $(args), $(count).
+        template: String,
+        /// Another name that runs it (repeatable).
+        #[arg(long = "alias", value_name = "!x")]
+        aliases: Vec<String>,
+        /// Seconds between two uses by anyone.
+        #[arg(long, default_value_t = 0, value_name = "S")]
+        cooldown: u64,
+        /// Seconds between two uses by the same viewer.
+        #[arg(long, default_value_t = 0, value_name = "S")]
+        user_cooldown: u64,
+        /// Who may use it: everyone, subscriber, vip, moderator, broadcaster.
+        #[arg(long, value_name = "R")]
+        role: Option<String>,
+        /// Answer only on this platform (repeatable; default: all).
+        #[arg(long = "platform", value_name = "P")]
+        platforms: Vec<String>,
+        /// Add it switched off.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Remove a command.
+    Remove {
+        /// `!name`.
+        name: String,
+    },
+    /// What Roadie would answer to a chat line; nothing is sent.
+    Test {
+        /// The chat line, e.g. "!so @bob".
+        line: String,
+        /// The viewer's login.
+        #[arg(long, value_name = "LOGIN")]
+        user: Option<String>,
+        /// The viewer's role.
+        #[arg(long, value_name = "R")]
+        role: Option<String>,
+        /// The platform.
+        #[arg(long, value_name = "P")]
+        platform: Option<String>,
+    },
+    /// Print commands and timers as TOML.
+    Export,
+    /// Replace every command and timer with a TOML file's (checked first).
+    Import {
+        /// The TOML file (`-` for stdin).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScriptsArgs {
+    #[command(subcommand)]
+    pub action: ScriptsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScriptsAction {
+    /// Run a script once in the sandbox and print its replies or its error; nothing it
+    /// asks for (points, OBS, TTS) takes effect.
+    Test {
+        /// The JavaScript file.
+        file: PathBuf,
+        /// The viewer's login the script sees as `user`.
+        #[arg(long, value_name = "LOGIN")]
+        user: Option<String>,
+        /// An argument the script sees in `args` (repeatable).
+        #[arg(long = "arg", value_name = "A")]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PointsArgs {
+    #[command(subcommand)]
+    pub action: PointsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PointsAction {
+    /// A viewer's balance (`platform:login` or a login).
+    Balance {
+        /// The viewer.
+        user: String,
+    },
+    /// The highest balances.
+    Top {
+        /// How many.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Give points.
+    Give {
+        /// The viewer.
+        user: String,
+        /// How many.
+        amount: u32,
+    },
+    /// Take points (never below zero).
+    Take {
+        /// The viewer.
+        user: String,
+        /// How many.
+        amount: u32,
+    },
+    /// Link two viewers' accounts (e.g. twitch:alice and youtube:alice) into one balance.
+    Link {
+        /// One viewer.
+        first: String,
+        /// The other.
+        second: String,
     },
 }

@@ -40,6 +40,9 @@ fn client_command(global: &cli::Global, command: &cli::Command) -> anyhow::Resul
             cli::Command::Secrets(args) => commands::secrets::run(global, args).await,
             cli::Command::Auth(args) => commands::auth::run(global, args).await,
             cli::Command::Chat(args) => commands::chat::run(global, args).await,
+            cli::Command::Commands(args) => commands::automation::commands(global, args).await,
+            cli::Command::Scripts(args) => commands::automation::scripts(global, args).await,
+            cli::Command::Points(args) => commands::automation::points(global, args).await,
             cli::Command::Daemon | cli::Command::Bench(_) => Ok(()),
         }
     })

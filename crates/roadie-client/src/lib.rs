@@ -15,6 +15,10 @@ use roadie_protocol::{
     CustomEvent, DeviceInstructions, ErrorBody, EventEnvelope, EventHistory, Health, LoggedOut,
     PublishRequest, Published, SecretChanged, SecretValue, Status,
 };
+use roadie_protocol::{
+    AutomationDocument, CommandInfo, CommandTest, CommandTestResult, CommandUpsert, ImportSummary,
+    PointsAdjust, PointsBalance, PointsLink, ScriptTest, ScriptTestResult,
+};
 
 /// What a call to the daemon can end in.
 #[derive(Debug, thiserror::Error)]
@@ -104,8 +108,8 @@ impl Client {
         }
     }
 
-    async fn call<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ClientError> {
-        let response = builder.send().await.map_err(|error| {
+    async fn send(&self, builder: RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        builder.send().await.map_err(|error| {
             if error.is_connect() || error.is_timeout() {
                 ClientError::Unreachable {
                     address: self.address.clone(),
@@ -113,7 +117,11 @@ impl Client {
             } else {
                 ClientError::Protocol(error.to_string())
             }
-        })?;
+        })
+    }
+
+    async fn call<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ClientError> {
+        let response = self.send(builder).await?;
         let status = response.status();
         let body = response
             .bytes()
@@ -123,6 +131,20 @@ impl Client {
             return serde_json::from_slice(&body)
                 .map_err(|error| ClientError::Protocol(error.to_string()));
         }
+        Err(api_error(status, &body))
+    }
+
+    /// Like [`Client::call`] for answers without a body (204).
+    async fn call_empty(&self, builder: RequestBuilder) -> Result<(), ClientError> {
+        let response = self.send(builder).await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| ClientError::Protocol(error.to_string()))?;
         Err(api_error(status, &body))
     }
 
@@ -252,6 +274,91 @@ impl Client {
             .await
     }
 
+    /// `GET /api/v1/commands`.
+    pub async fn commands(&self) -> Result<Vec<CommandInfo>, ClientError> {
+        self.call(self.request(Method::GET, "/api/v1/commands"))
+            .await
+    }
+
+    /// `POST /api/v1/commands`.
+    pub async fn command_upsert(
+        &self,
+        command: &CommandUpsert,
+    ) -> Result<CommandInfo, ClientError> {
+        self.call(self.request(Method::POST, "/api/v1/commands").json(command))
+            .await
+    }
+
+    /// `DELETE /api/v1/commands/{name}`.
+    pub async fn command_remove(&self, name: &str) -> Result<(), ClientError> {
+        let path = format!("/api/v1/commands/{}", path_segment(name));
+        self.call_empty(self.request(Method::DELETE, &path)).await
+    }
+
+    /// `POST /api/v1/commands/test`.
+    pub async fn command_test(&self, test: &CommandTest) -> Result<CommandTestResult, ClientError> {
+        self.call(
+            self.request(Method::POST, "/api/v1/commands/test")
+                .json(test),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/commands/export`.
+    pub async fn commands_export(&self) -> Result<AutomationDocument, ClientError> {
+        self.call(self.request(Method::GET, "/api/v1/commands/export"))
+            .await
+    }
+
+    /// `POST /api/v1/commands/import`.
+    pub async fn commands_import(&self, toml: String) -> Result<ImportSummary, ClientError> {
+        let body = AutomationDocument { toml };
+        self.call(
+            self.request(Method::POST, "/api/v1/commands/import")
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/scripts/test`.
+    pub async fn script_test(&self, test: &ScriptTest) -> Result<ScriptTestResult, ClientError> {
+        self.call(
+            self.request(Method::POST, "/api/v1/scripts/test")
+                .json(test),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/points/{user}`.
+    pub async fn points_balance(&self, user: &str) -> Result<PointsBalance, ClientError> {
+        let path = format!("/api/v1/points/{}", path_segment(user));
+        self.call(self.request(Method::GET, &path)).await
+    }
+
+    /// `GET /api/v1/points?limit=`.
+    pub async fn points_top(&self, limit: usize) -> Result<Vec<PointsBalance>, ClientError> {
+        self.call(
+            self.request(Method::GET, "/api/v1/points")
+                .query(&[("limit", limit)]),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/points/adjust`.
+    pub async fn points_adjust(&self, adjust: &PointsAdjust) -> Result<PointsBalance, ClientError> {
+        self.call(
+            self.request(Method::POST, "/api/v1/points/adjust")
+                .json(adjust),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/points/link`.
+    pub async fn points_link(&self, link: &PointsLink) -> Result<PointsBalance, ClientError> {
+        self.call(self.request(Method::POST, "/api/v1/points/link").json(link))
+            .await
+    }
+
     /// Opens `GET /api/v1/events` as a WebSocket.
     pub async fn subscribe(
         &self,
@@ -347,6 +454,20 @@ impl EventStream {
     }
 }
 
+/// `text` as one URL path segment: everything but unreserved characters and `!`, `:`,
+/// `@` percent-encoded.
+fn path_segment(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!:@".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,5 +487,13 @@ mod tests {
         assert!(
             matches!(error, ClientError::Api { status: 401, ref code, .. } if code == "unauthorized")
         );
+    }
+
+    #[test]
+    fn path_segments_keep_command_and_viewer_names_readable() {
+        assert_eq!(path_segment("!so"), "!so");
+        assert_eq!(path_segment("twitch:alice"), "twitch:alice");
+        assert_eq!(path_segment("a b/c?"), "a%20b%2Fc%3F");
+        assert_eq!(path_segment("ä"), "%C3%A4");
     }
 }

@@ -273,6 +273,41 @@ pub enum EventKind {
         /// A human-readable reason.
         detail: String,
     },
+    /// A chat command answered (`command.ran`).
+    CommandRan {
+        /// The command's name, e.g. `!uptime`.
+        command: String,
+        /// Who invoked it.
+        user: User,
+        /// The reply sent, if any.
+        reply: Option<String>,
+        /// The command's use counter after this use (0 for built-ins).
+        count: u64,
+    },
+    /// A viewer's points balance changed (`points.changed`).
+    PointsChanged {
+        /// The viewer whose account changed.
+        user: User,
+        /// The change.
+        delta: i64,
+        /// The balance after it, shared by linked accounts.
+        balance: i64,
+        /// Why: `watch`, `chat`, `give`, `take`, an action's name...
+        reason: String,
+    },
+    /// An action finished (`action.ran`).
+    ActionRan {
+        /// The action's name.
+        action: String,
+        /// What started it: `command`, `redemption`, `follow`, `api`, `cli`...
+        trigger: String,
+        /// The viewer it ran for, if any.
+        user: Option<User>,
+        /// Whether every step that ran succeeded.
+        ok: bool,
+        /// Each step that ran, in order.
+        steps: Vec<StepOutcome>,
+    },
     /// A user-defined event (from an action step, the API or the CLI).
     Custom {
         /// The event's name, chosen by the user.
@@ -280,6 +315,19 @@ pub enum EventKind {
         /// Free-form JSON payload.
         data: serde_json::Value,
     },
+}
+
+/// One step of an action run, as reported in `action.ran`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// The step's position, from 0.
+    pub index: usize,
+    /// Its kind, e.g. `chat`, `tts`, `obs_scene`.
+    pub kind: String,
+    /// `None` when it succeeded; otherwise why it failed.
+    pub error: Option<String>,
+    /// How long it took, in milliseconds.
+    pub elapsed_ms: u64,
 }
 
 impl EventKind {
@@ -300,6 +348,9 @@ impl EventKind {
         "stream.updated",
         "viewers",
         "platform.status",
+        "command.ran",
+        "points.changed",
+        "action.ran",
         "custom",
     ];
 
@@ -321,6 +372,9 @@ impl EventKind {
             EventKind::StreamUpdated { .. } => "stream.updated",
             EventKind::Viewers { .. } => "viewers",
             EventKind::PlatformStatus { .. } => "platform.status",
+            EventKind::CommandRan { .. } => "command.ran",
+            EventKind::PointsChanged { .. } => "points.changed",
+            EventKind::ActionRan { .. } => "action.ran",
             EventKind::Custom { .. } => "custom",
         }
     }

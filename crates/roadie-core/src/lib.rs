@@ -12,7 +12,7 @@ pub mod time;
 
 pub use event::{
     CheerUnit, ConnectionState, Event, EventKind, Platform, RecordedEvent, RedemptionStatus,
-    Reward, Role, UnknownName, User,
+    Reward, Role, StepOutcome, UnknownName, User,
 };
 pub use id::{EventId, EventIdGenerator, ParseEventIdError};
 pub use secret::Secret;

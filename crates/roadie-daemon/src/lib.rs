@@ -6,6 +6,7 @@
 //! parses arguments and calls [`run`].
 
 pub mod api;
+pub mod automation;
 pub mod bus;
 pub mod datadir;
 mod error;
@@ -33,6 +34,8 @@ pub use error::DaemonError;
 const API_DRAIN: Duration = Duration::from_secs(2);
 /// How long the writer may take to commit what is queued at shutdown.
 const STORE_DRAIN: Duration = Duration::from_secs(2);
+/// How long automation may take to hand its last points to the store at shutdown.
+const AUTOMATION_DRAIN: Duration = Duration::from_millis(500);
 /// How long after start-up the start-up-only code pages are released.
 const SETTLE_BEFORE_TRIM: Duration = Duration::from_secs(10);
 /// How often old events are pruned.
@@ -104,11 +107,14 @@ pub async fn run(
     health.set("store", ComponentState::Ok, store_detail);
     let bus = bus::EventBus::new(store.clone(), fanout);
 
+    let (automation, automation_tasks) =
+        automation::Automation::new(store.clone(), bus.clone()).await;
     let keystore_slot = Arc::new(keystore::KeystoreSlot::default());
     let platforms = Arc::new(platforms::PlatformManager::new(
         config.clone(),
         bus.clone(),
         store.clone(),
+        automation.clone(),
         Arc::clone(&health),
         Arc::clone(&keystore_slot),
     ));
@@ -145,6 +151,8 @@ pub async fn run(
     health.set("event_stream", ComponentState::Ok, "0 subscriber(s)");
 
     let (shutdown_sender, shutdown_receiver) = watch::channel(false);
+    automation.attach_platforms(Arc::clone(&platforms));
+    let automation_task = automation.spawn(automation_tasks, shutdown_receiver.clone());
     let (allowed_hosts, allowed_origins) = api::allowed_hosts(bound, &config.server.allowed_hosts);
     let state = api::AppState::new(api::AppInner {
         started,
@@ -157,6 +165,7 @@ pub async fn run(
         health: Arc::clone(&health),
         keystore: keystore_slot,
         platforms: Arc::clone(&platforms),
+        automation: automation.clone(),
         shutdown: shutdown_receiver.clone(),
     });
     // Once start-up (and the first retention pass) is over, give start-up-only code
@@ -184,6 +193,13 @@ pub async fn run(
     tracing::info!(listen = %bound, data_dir = %data_dir.path().display(), version = env!("CARGO_PKG_VERSION"), startup_ms = started.elapsed().as_millis() as u64, "roadie daemon ready");
 
     let mut drain_started = shutdown_receiver.clone();
+    // Events are small frames written one by one: without TCP_NODELAY, Nagle's
+    // algorithm holds each behind the previous one's ACK (tens of ms with delayed ACKs).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+    });
     let server = axum::serve(listener, api::router(state)).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections");
@@ -203,6 +219,12 @@ pub async fn run(
     }
     pruner.abort();
     platforms.stop_all().await;
+    if tokio::time::timeout(AUTOMATION_DRAIN, automation_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("automation did not finish in time");
+    }
     if store.close(STORE_DRAIN).await {
         tracing::info!("database writer flushed");
     } else {

@@ -23,6 +23,7 @@ use roadie_protocol::{
 use roadie_store::{OauthCredential, Store, StreamSample};
 use tokio::sync::oneshot;
 
+use crate::automation::Automation;
 use crate::bus::EventBus;
 use crate::health::HealthBoard;
 use crate::keystore::KeystoreSlot;
@@ -55,6 +56,7 @@ pub struct PlatformManager {
     config: roadie_config::Config,
     bus: EventBus,
     store: Store,
+    automation: Automation,
     health: Arc<HealthBoard>,
     keystore: Arc<KeystoreSlot>,
     running: tokio::sync::Mutex<HashMap<PlatformId, Running>>,
@@ -77,6 +79,7 @@ struct DaemonSink {
     platform: PlatformId,
     bus: EventBus,
     store: Store,
+    automation: Automation,
     health: Arc<HealthBoard>,
     states: Arc<Mutex<HashMap<PlatformId, (ConnectionState, String)>>>,
 }
@@ -149,8 +152,14 @@ impl PlatformSink for DaemonSink {
             if let Err(error) = session {
                 tracing::warn!(%error, platform = %self.platform, "could not record the stream session");
             }
+            // Automation sees an event after it is queued for storage, so what it
+            // publishes in answer (a command's reply) is stored after it.
+            let for_automation = self.automation.wants(&event).then(|| event.clone());
             if let Err(error) = self.bus.publish(event).await {
                 tracing::error!(%error, platform = %self.platform, "could not store a platform event");
+            }
+            if let Some(event) = for_automation {
+                self.automation.observe(event).await;
             }
         })
     }
@@ -218,6 +227,7 @@ impl PlatformManager {
         config: roadie_config::Config,
         bus: EventBus,
         store: Store,
+        automation: Automation,
         health: Arc<HealthBoard>,
         keystore: Arc<KeystoreSlot>,
     ) -> PlatformManager {
@@ -230,6 +240,7 @@ impl PlatformManager {
             config,
             bus,
             store,
+            automation,
             health,
             keystore,
             running: tokio::sync::Mutex::default(),
@@ -383,6 +394,7 @@ impl PlatformManager {
             platform,
             bus: self.bus.clone(),
             store: self.store.clone(),
+            automation: self.automation.clone(),
             health: Arc::clone(&self.health),
             states: Arc::clone(&self.states),
         });

@@ -158,6 +158,43 @@ pub fn event_data(kind: &EventKind) -> Value {
         EventKind::PlatformStatus { state, detail } => {
             json!({"state": state.as_str(), "detail": detail})
         }
+        EventKind::CommandRan {
+            command,
+            user,
+            reply,
+            count,
+        } => json!({
+            "command": command, "user": user_value(user), "reply": reply, "count": count,
+        }),
+        EventKind::PointsChanged {
+            user,
+            delta,
+            balance,
+            reason,
+        } => json!({
+            "user": user_value(user), "delta": delta, "balance": balance, "reason": reason,
+        }),
+        EventKind::ActionRan {
+            action,
+            trigger,
+            user,
+            ok,
+            steps,
+        } => {
+            let steps: Vec<Value> = steps
+                .iter()
+                .map(|step| {
+                    json!({
+                        "index": step.index, "kind": step.kind, "ok": step.error.is_none(),
+                        "error": step.error, "elapsed_ms": step.elapsed_ms,
+                    })
+                })
+                .collect();
+            json!({
+                "action": action, "trigger": trigger, "user": optional_user(user.as_ref()),
+                "ok": ok, "steps": steps,
+            })
+        }
         EventKind::Custom { name, data } => json!({"name": name, "data": data}),
     }
 }

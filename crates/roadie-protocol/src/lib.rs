@@ -8,9 +8,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod automation;
 pub mod envelope;
 pub mod timefmt;
 
 pub use api::*;
 pub use auth::*;
+pub use automation::*;
 pub use envelope::{ENVELOPE_VERSION, EventEnvelope, envelope_json, event_data, event_data_json};

@@ -32,6 +32,9 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A points operation was refused (an unknown viewer, an overflowing link).
+    #[error(transparent)]
+    Points(#[from] crate::PointsError),
     /// The writer thread has stopped (shutdown or a crash).
     #[error("the database writer has stopped")]
     WriterGone,

@@ -4,20 +4,25 @@
 //!
 //! Architecture invariant: this crate owns the schema. It speaks `roadie-core` types
 //! (ids, platforms, timestamps) and plain rows; it knows nothing of HTTP or JSON
-//! envelopes (event data arrives as JSON text and is stored as is).
+//! envelopes (event data arrives as JSON text and is stored as is), nor of the
+//! automation domain (commands, actions and points rules arrive as plain rows).
 
+mod automation;
 mod connection;
 mod credentials;
 mod error;
 mod events;
 mod migrations;
+mod points;
 mod streams;
 mod writer;
 
+pub use automation::{COMMAND_ROLES, StoredAction, StoredCommand, StoredScript, StoredTimer};
 pub use credentials::OauthCredential;
 pub use error::StoreError;
 pub use events::{EventRow, NewEvent, Retention};
 pub use migrations::{MIGRATIONS, Migration, MigrationReport};
+pub use points::{IdentityTotal, LedgerEntry, PointsChange, PointsError, ViewerRow, ViewerSeen};
 pub use streams::{StreamSample, StreamSession};
 pub use writer::CommitHook;
 
@@ -25,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use roadie_core::EventId;
+use roadie_core::{EventId, Platform};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -218,6 +223,199 @@ impl Store {
     /// A session's samples, oldest first.
     pub async fn stream_samples(&self, session_id: i64) -> Result<Vec<StreamSample>, StoreError> {
         self.read(move |connection| streams::samples(connection, session_id))
+            .await
+    }
+
+    /// Every chat command, by name.
+    pub async fn commands(&self) -> Result<Vec<StoredCommand>, StoreError> {
+        self.read(automation::commands).await
+    }
+
+    /// Inserts a command or replaces its definition. An existing command keeps its
+    /// use counter; a new one starts at `command.uses`.
+    pub async fn upsert_command(&self, command: StoredCommand) -> Result<(), StoreError> {
+        self.write(move |connection| automation::upsert_command(connection, &command, now_ms()))
+            .await
+    }
+
+    /// Deletes a command; true when it existed.
+    pub async fn remove_command(&self, name: String) -> Result<bool, StoreError> {
+        self.write(move |connection| automation::remove_command(connection, &name))
+            .await
+    }
+
+    /// Counts one run of a command; its new count, `None` when there is no such command.
+    pub async fn bump_command_uses(&self, name: String) -> Result<Option<u64>, StoreError> {
+        self.write(move |connection| automation::bump_command_uses(connection, &name))
+            .await
+    }
+
+    /// Sets a command's use counter; true when the command exists.
+    pub async fn set_command_uses(&self, name: String, uses: u64) -> Result<bool, StoreError> {
+        self.write(move |connection| automation::set_command_uses(connection, &name, uses))
+            .await
+    }
+
+    /// Replaces every command, timer and action in one transaction (an import): when
+    /// any of them is refused, the previous sets stay as they were. Counters come from
+    /// the given commands; scripts are untouched.
+    pub async fn replace_automation(
+        &self,
+        commands: Vec<StoredCommand>,
+        timers: Vec<StoredTimer>,
+        actions: Vec<StoredAction>,
+    ) -> Result<(), StoreError> {
+        self.write(move |connection| {
+            automation::replace(connection, &commands, &timers, &actions, now_ms())
+        })
+        .await
+    }
+
+    /// Every timer, by name.
+    pub async fn timers(&self) -> Result<Vec<StoredTimer>, StoreError> {
+        self.read(automation::timers).await
+    }
+
+    /// Inserts or replaces a timer.
+    pub async fn upsert_timer(&self, timer: StoredTimer) -> Result<(), StoreError> {
+        self.write(move |connection| automation::upsert_timer(connection, &timer, now_ms()))
+            .await
+    }
+
+    /// Deletes a timer; true when it existed.
+    pub async fn remove_timer(&self, name: String) -> Result<bool, StoreError> {
+        self.write(move |connection| automation::remove_timer(connection, &name))
+            .await
+    }
+
+    /// Every action, by name.
+    pub async fn actions(&self) -> Result<Vec<StoredAction>, StoreError> {
+        self.read(automation::actions).await
+    }
+
+    /// Inserts or replaces an action (its definition must be JSON).
+    pub async fn upsert_action(&self, action: StoredAction) -> Result<(), StoreError> {
+        self.write(move |connection| automation::upsert_action(connection, &action, now_ms()))
+            .await
+    }
+
+    /// Deletes an action; true when it existed.
+    pub async fn remove_action(&self, name: String) -> Result<bool, StoreError> {
+        self.write(move |connection| automation::remove_action(connection, &name))
+            .await
+    }
+
+    /// One user script with its variables.
+    pub async fn script(&self, name: String) -> Result<Option<StoredScript>, StoreError> {
+        self.read(move |connection| automation::script(connection, &name))
+            .await
+    }
+
+    /// Every user script, by name.
+    pub async fn scripts(&self) -> Result<Vec<StoredScript>, StoreError> {
+        self.read(automation::scripts).await
+    }
+
+    /// Inserts a script or replaces its source; an existing script keeps its variables.
+    pub async fn upsert_script(&self, name: String, source: String) -> Result<(), StoreError> {
+        self.write(move |connection| {
+            automation::upsert_script(connection, &name, &source, now_ms())
+        })
+        .await
+    }
+
+    /// Deletes a script and its variables; true when it existed.
+    pub async fn remove_script(&self, name: String) -> Result<bool, StoreError> {
+        self.write(move |connection| automation::remove_script(connection, &name))
+            .await
+    }
+
+    /// Replaces a script's variables (a JSON object); false when there is no such script.
+    pub async fn set_script_vars(&self, name: String, vars: String) -> Result<bool, StoreError> {
+        self.write(move |connection| {
+            automation::set_script_vars(connection, &name, &vars, now_ms())
+        })
+        .await
+    }
+
+    /// Records a sighting of a viewer (creating it and its identity when new) and
+    /// returns its identity. Login and name follow the newest sighting.
+    pub async fn upsert_viewer(&self, viewer: ViewerSeen) -> Result<i64, StoreError> {
+        self.write(move |connection| points::upsert_viewer(connection, &viewer))
+            .await
+    }
+
+    /// Applies points changes in order in one transaction, each on its own: a refused
+    /// change (zero, duplicate source key, insufficient balance, overflow) is reported
+    /// in its slot and writes nothing. An accepted change records the viewer too and
+    /// yields its identity's new balance. A database error fails the whole call.
+    pub async fn apply_points(
+        &self,
+        changes: Vec<PointsChange>,
+    ) -> Result<Vec<Result<i64, PointsError>>, StoreError> {
+        self.write(move |connection| points::apply(connection, &changes))
+            .await
+    }
+
+    /// The balance of the account's identity; `None` for an unknown account.
+    pub async fn balance(
+        &self,
+        platform: Platform,
+        user_id: String,
+    ) -> Result<Option<i64>, StoreError> {
+        self.read(move |connection| points::balance(connection, platform, &user_id))
+            .await
+    }
+
+    /// The `limit` identities with the highest balances (among those with any entry),
+    /// ties by identity id, each with its accounts.
+    pub async fn top(&self, limit: usize) -> Result<Vec<IdentityTotal>, StoreError> {
+        self.read(move |connection| points::top(connection, limit))
+            .await
+    }
+
+    /// Links two known accounts into one identity sharing one balance; the smaller
+    /// identity id survives and is returned. Linking linked accounts changes nothing.
+    /// Refused with [`PointsError::UnknownViewer`] or [`PointsError::Overflow`].
+    pub async fn link_viewers(
+        &self,
+        a: (Platform, String),
+        b: (Platform, String),
+    ) -> Result<i64, StoreError> {
+        self.write(move |connection| points::link(connection, (a.0, &a.1), (b.0, &b.1)))
+            .await
+    }
+
+    /// Every account linked with this one, itself included; empty when unknown.
+    pub async fn linked_viewers(
+        &self,
+        platform: Platform,
+        user_id: String,
+    ) -> Result<Vec<ViewerRow>, StoreError> {
+        self.read(move |connection| points::linked(connection, platform, &user_id))
+            .await
+    }
+
+    /// Accounts with this login (ignoring case), optionally on one platform, newest
+    /// sighting first. Deciding between several is the caller's business.
+    pub async fn find_viewers(
+        &self,
+        login: String,
+        platform: Option<Platform>,
+    ) -> Result<Vec<ViewerRow>, StoreError> {
+        self.read(move |connection| points::find(connection, &login, platform))
+            .await
+    }
+
+    /// The newest `limit` ledger entries of the account's identity (every linked
+    /// account), newest first; empty for an unknown account.
+    pub async fn ledger_entries(
+        &self,
+        platform: Platform,
+        user_id: String,
+        limit: usize,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.read(move |connection| points::entries(connection, platform, &user_id, limit))
             .await
     }
 

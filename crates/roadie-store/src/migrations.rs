@@ -29,6 +29,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: "20261126150000_stream_analytics",
         sql: include_str!("../migrations/20261126150000_stream_analytics.sql"),
     },
+    Migration {
+        version: "20261127090000_automation",
+        sql: include_str!("../migrations/20261127090000_automation.sql"),
+    },
 ];
 
 /// What opening the database did.
@@ -186,6 +190,7 @@ mod tests {
     const LANDED: &[(&str, &str)] = &[
         ("20261126120000_init", "a90b810a3e4ea7be"),
         ("20261126150000_stream_analytics", "e3a631cce8d9f9a1"),
+        ("20261127090000_automation", "e15c07334a3c3d86"),
     ];
 
     #[test]

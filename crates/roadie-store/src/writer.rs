@@ -159,17 +159,20 @@ impl Writer {
         if let Err(error) = began {
             tracing::error!(%error, "could not start a write transaction");
         }
+        // Fire-and-forget appends (a platform's events, one per command) are gathered
+        // and inserted together: one multi-row statement instead of one per event.
+        let mut unacked: Vec<NewEvent> = Vec::new();
         for command in batch.drain(..) {
+            if let Command::Append { events, ack: None } = command {
+                unacked.extend(events);
+                continue;
+            }
+            self.append_unacked(&mut unacked, &mut stored);
             match command {
                 Command::Append { events, ack } => {
                     let result = self.append(events, &mut stored);
-                    match ack {
-                        Some(ack) => append_acks.push((ack, result)),
-                        None => {
-                            if let Err(error) = result {
-                                tracing::error!(%error, "could not store an event");
-                            }
-                        }
+                    if let Some(ack) = ack {
+                        append_acks.push((ack, result));
                     }
                 }
                 Command::Write(mut job) => {
@@ -187,6 +190,7 @@ impl Writer {
                 }
             }
         }
+        self.append_unacked(&mut unacked, &mut stored);
         let commit = self.connection.execute_batch("COMMIT").map_err(|error| {
             tracing::error!(%error, "a write transaction failed to commit");
             let _ = self.connection.execute_batch("ROLLBACK");
@@ -217,12 +221,43 @@ impl Writer {
         shutdown
     }
 
+    /// Inserts gathered fire-and-forget events together; if that fails, one by one, so
+    /// a bad event costs only itself (each was its own command and is atomic alone).
+    fn append_unacked(&mut self, events: &mut Vec<NewEvent>, stored: &mut Vec<EventRow>) {
+        if events.is_empty() {
+            return;
+        }
+        let events = std::mem::take(events);
+        let events = match self.try_append(events, stored) {
+            Ok(_) => return,
+            Err((_, events)) if events.len() > 1 => events,
+            Err((error, _)) => {
+                tracing::error!(%error, "could not store an event");
+                return;
+            }
+        };
+        for event in events {
+            if let Err(error) = self.append(vec![event], stored) {
+                tracing::error!(%error, "could not store an event");
+            }
+        }
+    }
+
     /// Inserts one producer's events under a savepoint: all of them or none.
     fn append(
         &mut self,
         events: Vec<NewEvent>,
         stored: &mut Vec<EventRow>,
     ) -> Result<Vec<EventId>, StoreError> {
+        self.try_append(events, stored).map_err(|(error, _)| error)
+    }
+
+    /// [`Writer::append`], handing the events back when they were not stored.
+    fn try_append(
+        &mut self,
+        events: Vec<NewEvent>,
+        stored: &mut Vec<EventRow>,
+    ) -> Result<Vec<EventId>, (StoreError, Vec<NewEvent>)> {
         let first_new = stored.len();
         let mut ids = Vec::with_capacity(events.len());
         let mut id_texts = Vec::with_capacity(events.len());
@@ -236,18 +271,24 @@ impl Writer {
         // One event is one statement, atomic on its own; several need a savepoint so
         // the producer's events are stored all or none.
         let needs_savepoint = events.len() > 1;
-        if needs_savepoint {
-            self.connection
-                .prepare_cached("SAVEPOINT append")?
-                .execute([])?;
+        if needs_savepoint
+            && let Err(error) = self
+                .connection
+                .prepare_cached("SAVEPOINT append")
+                .and_then(|mut statement| statement.execute([]))
+        {
+            return Err((error.into(), events));
         }
         let outcome = insert_rows(&self.connection, &events, &id_texts);
         match outcome {
             Ok(()) => {
-                if needs_savepoint {
-                    self.connection
-                        .prepare_cached("RELEASE append")?
-                        .execute([])?;
+                if needs_savepoint
+                    && let Err(error) = self
+                        .connection
+                        .prepare_cached("RELEASE append")
+                        .and_then(|mut statement| statement.execute([]))
+                {
+                    return Err((error.into(), events));
                 }
                 for (event, id) in events.into_iter().zip(&ids) {
                     stored.push(EventRow {
@@ -267,7 +308,7 @@ impl Writer {
                         .connection
                         .execute_batch("ROLLBACK TO append; RELEASE append");
                 }
-                Err(error)
+                Err((error, events))
             }
         }
     }

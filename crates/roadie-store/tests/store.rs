@@ -3,6 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Automation and points tests, in tests/store/ (one test binary per crate).
+#[path = "store/automation.rs"]
+mod automation;
+#[path = "store/points.rs"]
+mod points;
+#[path = "store/points_model.rs"]
+mod points_model;
+#[path = "store/support.rs"]
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -132,6 +132,8 @@ impl FakeEventSub {
         let server_accepted = Arc::clone(&accepted);
         let server = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // Like Twitch's edge: frames go out as written, not held for ACKs.
+                let _ = stream.set_nodelay(true);
                 let number = server_accepted.fetch_add(1, Ordering::SeqCst) + 1;
                 let registry = Arc::clone(&server_registry);
                 let options = options.clone();
@@ -189,8 +191,23 @@ impl FakeEventSub {
     /// A notification frame for `subscription_type` with `event`, a fresh message id,
     /// built on the real captured notification frame.
     pub fn notification_frame(&self, subscription_type: &str, event: Value) -> String {
+        self.notification_frame_for(None, subscription_type, event)
+    }
+
+    /// As [`FakeEventSub::notification_frame`], carrying `subscription_id` (what Helix
+    /// answered when the subscription was created) instead of the captured frame's id:
+    /// clients that route by subscription id, such as twurple, need it.
+    pub fn notification_frame_for(
+        &self,
+        subscription_id: Option<&str>,
+        subscription_type: &str,
+        event: Value,
+    ) -> String {
         let number = self.message_counter.fetch_add(1, Ordering::SeqCst);
         let mut frame = template(CHAT_MESSAGE);
+        if let Some(id) = subscription_id {
+            frame["payload"]["subscription"]["id"] = json!(id);
+        }
         frame["metadata"]["message_id"] = json!(format!("fake-message-{number}"));
         frame["metadata"]["message_timestamp"] = json!(timestamp());
         frame["metadata"]["subscription_type"] = json!(subscription_type);
@@ -321,10 +338,37 @@ async fn serve_connection(
         tokio::select! {
             command = inbox.recv() => match command {
                 Some(ConnectionCommand::Send(text)) => {
-                    if socket.send(Message::text(text)).await.is_err() {
+                    // Queue whatever else is already waiting and flush once, as a server
+                    // under load writes: one syscall for many frames, never reordered.
+                    if socket.feed(Message::text(text)).await.is_err() {
+                        return;
+                    }
+                    let mut then = None;
+                    while let Ok(next) = inbox.try_recv() {
+                        match next {
+                            ConnectionCommand::Send(text) => {
+                                if socket.feed(Message::text(text)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            other => {
+                                then = Some(other);
+                                break;
+                            }
+                        }
+                    }
+                    if socket.flush().await.is_err() {
                         return;
                     }
                     sent_since_keepalive = true;
+                    match then {
+                        Some(ConnectionCommand::Close(code, reason)) => {
+                            let _ = socket.close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() })).await;
+                            return;
+                        }
+                        Some(ConnectionCommand::Drop) => return,
+                        Some(ConnectionCommand::Send(_)) | None => {}
+                    }
                 }
                 Some(ConnectionCommand::Close(code, reason)) => {
                     let _ = socket.close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() })).await;

@@ -182,7 +182,9 @@ async fn subscribe(
     }
     state.next_id += 1;
     let id = format!("fake-subscription-{}", state.next_id);
-    state.subscriptions.push(body.clone());
+    let mut recorded = body.clone();
+    recorded["id"] = json!(id);
+    state.subscriptions.push(recorded);
     let data = json!({
         "id": id, "status": "enabled", "type": kind, "version": body["version"], "condition": body["condition"],
         "created_at": "2020-11-10T20:08:33.12345678Z", "transport": body["transport"], "cost": 0

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod auth;
+pub mod automation;
 pub mod chat;
 pub mod daemon;
 pub mod events;

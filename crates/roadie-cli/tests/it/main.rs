@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_security;
+mod automation;
 mod config_errors;
 mod crash_safety;
 mod event_stream;

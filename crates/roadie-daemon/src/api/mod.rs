@@ -1,5 +1,6 @@
 //! The local HTTP and WebSocket API (v1), served by axum on `[server] listen`.
 
+mod automation;
 mod error;
 mod events;
 mod platforms;
@@ -63,6 +64,8 @@ pub struct AppInner {
     pub keystore: Arc<KeystoreSlot>,
     /// The platform adapters.
     pub platforms: Arc<crate::platforms::PlatformManager>,
+    /// Commands, points, scripts.
+    pub automation: crate::automation::Automation,
     /// Flips to true when the daemon shuts down; long-lived handlers watch it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -117,6 +120,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/auth/{platform}/device", post(platforms::device))
         .route("/api/v1/chat", post(platforms::chat))
+        .route(
+            "/api/v1/commands",
+            get(automation::list_commands).post(automation::upsert_command),
+        )
+        .route("/api/v1/commands/test", post(automation::test_command))
+        .route("/api/v1/commands/export", get(automation::export_commands))
+        .route("/api/v1/commands/import", post(automation::import_commands))
+        .route(
+            "/api/v1/commands/{name}",
+            delete(automation::remove_command),
+        )
+        .route("/api/v1/scripts/test", post(automation::test_script))
+        .route("/api/v1/points", get(automation::top))
+        .route("/api/v1/points/adjust", post(automation::adjust))
+        .route("/api/v1/points/link", post(automation::link))
+        .route("/api/v1/points/{user}", get(automation::balance))
         .route("/api/v1/rewards", get(rewards::list).post(rewards::create))
         .route(
             "/api/v1/rewards/{id}",
@@ -201,7 +220,7 @@ async fn status(State(state): State<AppState>) -> Json<Status> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Roadie local API", description = "The daemon's HTTP and WebSocket API. Every endpoint but health needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)."),
-    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide),
+    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

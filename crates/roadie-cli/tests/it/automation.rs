@@ -1,0 +1,359 @@
+//! Chat automation end to end: commands managed and dry-run through the CLI,
+//! config-as-code export and import with line-precise errors, a `!command` from the
+//! fake Twitch answered in chat, points earned once per message even when Twitch
+//! redelivers it, gives, takes and links, and hostile scripts stopped while the daemon
+//! keeps serving.
+
+use std::time::{Duration, Instant};
+
+use roadie_test_support::fake_eventsub::FakeEventSub;
+use roadie_test_support::fake_twitch::FakeTwitch;
+use roadie_test_support::{RunningDaemon, TestEnv};
+use serde_json::{Value, json};
+
+use crate::support;
+
+fn run_ok(env: &TestEnv, args: &[&str]) -> String {
+    let output = env.run(args, None);
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn run_fails(env: &TestEnv, args: &[&str]) -> String {
+    let output = env.run(args, None);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{args:?} should fail: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn commands_are_managed_dry_run_exported_and_imported_through_the_cli() {
+    let env = support::env();
+    let _daemon = env.spawn_daemon();
+
+    run_ok(
+        &env,
+        &[
+            "commands",
+            "add",
+            "!Hello",
+            "Hi $(user), $(touser) says $(args) [$(count)]",
+            "--alias",
+            "!hi",
+            "--cooldown",
+            "30",
+        ],
+    );
+    run_ok(
+        &env,
+        &["commands", "add", "!reset", "done", "--role", "moderator"],
+    );
+    let listed: Value =
+        serde_json::from_str(&run_ok(&env, &["commands", "list", "--json"])).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|command| command["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["!hello", "!reset"], "names are lowercased, sorted");
+    assert_eq!(listed[0]["aliases"], json!(["!hi"]));
+    assert_eq!(listed[0]["cooldown"], 30);
+
+    // The dry run answers through aliases, counts nothing and sends nothing.
+    let reply = run_ok(
+        &env,
+        &["commands", "test", "!HI @bob well played", "--user", "amy"],
+    );
+    assert_eq!(reply.trim(), "Hi amy, bob says @bob well played [1]");
+    let again = run_ok(&env, &["commands", "test", "!hi", "--user", "amy"]);
+    assert_eq!(
+        again.trim(),
+        "Hi amy, amy says  [1]",
+        "nothing counted, no cooldown"
+    );
+
+    // Role gates.
+    let denied = run_fails(&env, &["commands", "test", "!reset"]);
+    assert!(
+        denied.contains("denied") && denied.contains("moderator"),
+        "{denied}"
+    );
+    let allowed = run_ok(
+        &env,
+        &["commands", "test", "!reset", "--role", "broadcaster"],
+    );
+    assert_eq!(allowed.trim(), "done");
+    let unknown = run_fails(&env, &["commands", "test", "!nothing"]);
+    assert!(unknown.contains("unknown"), "{unknown}");
+
+    // A bad template is refused with its column; a name colliding with a built-in too.
+    let bad = run_fails(&env, &["commands", "add", "!bad", "x $(nope)"]);
+    assert!(bad.contains("nope") && bad.contains("column"), "{bad}");
+    let builtin = run_fails(&env, &["commands", "add", "!points", "x"]);
+    assert!(builtin.contains("!points"), "{builtin}");
+
+    // Export, import back: the same commands.
+    let exported = run_ok(&env, &["commands", "export"]);
+    assert!(exported.contains("[[commands]]") && exported.contains("name = \"!hello\""));
+    let file = env.root().join("commands.toml");
+    std::fs::write(&file, &exported).unwrap();
+    run_ok(&env, &["commands", "remove", "!reset"]);
+    let summary = run_ok(&env, &["commands", "import", file.to_str().unwrap()]);
+    assert!(summary.contains("2 command"), "{summary}");
+    let relisted: Value =
+        serde_json::from_str(&run_ok(&env, &["commands", "list", "--json"])).unwrap();
+    assert_eq!(relisted.as_array().unwrap().len(), 2);
+
+    // A broken document names the line and column of each problem; nothing changes.
+    let broken = env.root().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "[[commands]]\nname = \"!a\"\ntemplate = \"ok\"\n\n[[commands]]\nname = \"!b\"\ntemplate = \"$(wat)\"\ncooldown = -1\n",
+    )
+    .unwrap();
+    let problems = run_fails(&env, &["commands", "import", broken.to_str().unwrap()]);
+    assert!(problems.contains("line 7, column"), "{problems}");
+    assert!(problems.contains("nothing changed"), "{problems}");
+    let unchanged: Value =
+        serde_json::from_str(&run_ok(&env, &["commands", "list", "--json"])).unwrap();
+    assert_eq!(unchanged, relisted);
+
+    run_ok(&env, &["commands", "remove", "!hello"]);
+    let gone = run_fails(&env, &["commands", "remove", "!hello"]);
+    assert!(gone.contains("no command"), "{gone}");
+}
+
+fn token_json(fake: &FakeTwitch) -> String {
+    let (access, refresh) = fake
+        .oauth
+        .mint_tokens(&["user:read:chat", "user:write:chat"]);
+    json!({"access_token": access, "refresh_token": refresh, "expires_in": 14400,
+        "scope": ["user:read:chat", "user:write:chat"], "token_type": "bearer"})
+    .to_string()
+}
+
+fn wait_subscribed(fake: &FakeTwitch) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !fake.helix.with(|state| {
+        state
+            .subscriptions
+            .iter()
+            .any(|subscription| subscription["type"] == "channel.chat.message")
+    }) {
+        assert!(Instant::now() < deadline, "Roadie never subscribed to chat");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The captured chat event, as another viewer.
+fn chat_from(message_id: &str, text: &str, user_id: &str, login: &str) -> Value {
+    let mut event = FakeEventSub::chat_event(message_id, text);
+    event["chatter_user_id"] = json!(user_id);
+    event["chatter_user_login"] = json!(login);
+    event["chatter_user_name"] = json!(login);
+    event
+}
+
+fn balance(env: &TestEnv, user: &str) -> i64 {
+    let shown: Value =
+        serde_json::from_str(&run_ok(env, &["points", "balance", user, "--json"])).unwrap();
+    shown["balance"].as_i64().unwrap()
+}
+
+fn wait_for_balance(env: &TestEnv, user: &str, wanted: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let output = env.run(&["points", "balance", user, "--json"], None);
+        if output.status.success() {
+            let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
+            if shown["balance"] == wanted {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{user} never reached {wanted}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_twitch_chat_command_is_answered_and_chat_earns_points_once() {
+    let rt = support::runtime();
+    let fake = rt.block_on(FakeTwitch::start());
+    let env = support::env();
+    env.write_config(&fake.config_section());
+    let daemon: RunningDaemon = env.spawn_daemon();
+    let imported = env.run(&["auth", "import", "twitch"], Some(&token_json(&fake)));
+    assert!(imported.status.success());
+    wait_subscribed(&fake);
+    run_ok(
+        &env,
+        &["commands", "add", "!hello", "Hello $(user), use #$(count)"],
+    );
+
+    let client = support::client(&daemon);
+    let ran = rt.block_on(async {
+        let mut stream = client
+            .subscribe(&["command.ran".into()], None)
+            .await
+            .unwrap();
+        fake.eventsub.send_chat("chat-1", "!hello");
+        tokio::time::timeout(Duration::from_secs(10), stream.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    });
+    assert_eq!(ran.platform, "twitch");
+    assert_eq!(ran.data["command"], "!hello");
+    assert_eq!(ran.data["count"], 1);
+    assert_eq!(ran.data["user"]["login"], "viewer32");
+    let reply = ran.data["reply"].as_str().unwrap().to_owned();
+    assert!(
+        reply.starts_with("Hello ") && reply.ends_with("use #1"),
+        "{reply}"
+    );
+    assert_eq!(fake.helix.chat_texts(), vec![reply]);
+
+    // One point per chat message; Twitch redelivering a message (a new frame with the
+    // same message) credits nothing twice.
+    wait_for_balance(&env, "twitch:viewer32", 1);
+    let repeated = fake.eventsub.notification_frame(
+        "channel.chat.message",
+        FakeEventSub::chat_event("chat-1", "!hello"),
+    );
+    fake.eventsub.send_raw(repeated);
+    fake.eventsub.send_chat("chat-2", "just chatting");
+    wait_for_balance(&env, "viewer32", 2);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        balance(&env, "viewer32"),
+        2,
+        "a replayed message credited again"
+    );
+
+    // Give, take (never below zero), and link another account into one balance.
+    run_ok(&env, &["points", "give", "twitch:viewer32", "10"]);
+    assert_eq!(balance(&env, "viewer32"), 12);
+    let refused = run_fails(&env, &["points", "take", "viewer32", "100"]);
+    assert!(refused.contains("not enough points"), "{refused}");
+    run_ok(&env, &["points", "take", "viewer32", "2"]);
+    assert_eq!(balance(&env, "viewer32"), 10);
+    fake.eventsub.send_raw(fake.eventsub.notification_frame(
+        "channel.chat.message",
+        chat_from("chat-3", "hi from my alt", "9001", "altaccount"),
+    ));
+    wait_for_balance(&env, "twitch:altaccount", 1);
+    let linked: Value = serde_json::from_str(&run_ok(
+        &env,
+        &["points", "link", "viewer32", "altaccount", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(linked["balance"], 11);
+    assert_eq!(linked["accounts"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        balance(&env, "altaccount"),
+        11,
+        "linked accounts share one balance"
+    );
+    let top: Value = serde_json::from_str(&run_ok(&env, &["points", "top", "--json"])).unwrap();
+    assert_eq!(top[0]["balance"], 11);
+    let unknown = run_fails(&env, &["points", "balance", "nobody"]);
+    assert!(unknown.contains("no viewer nobody"), "{unknown}");
+}
+
+#[test]
+fn hostile_scripts_are_stopped_within_twice_their_limit_and_the_daemon_carries_on() {
+    let env = support::env();
+    let daemon = env.spawn_daemon();
+    let client = support::client(&daemon);
+    let rt = support::runtime();
+    let cases = [
+        ("endless loop", "while (true) {}", "longer than 100 ms"),
+        (
+            "memory bomb",
+            "let a = []; for (;;) a.push(new Array(100000).fill(1));",
+            "",
+        ),
+        (
+            "runaway recursion",
+            "function f() { return f() + 1; } f();",
+            "recursed too deeply",
+        ),
+        (
+            "huge output",
+            "for (;;) reply('x'.repeat(100000));",
+            "output",
+        ),
+        (
+            "host hunt",
+            "reply(typeof require + typeof process + typeof std + typeof os + typeof fetch); import('fs');",
+            "",
+        ),
+    ];
+    for (name, source, expected) in cases {
+        let result = rt
+            .block_on(client.script_test(&roadie_protocol::ScriptTest {
+                source: source.into(),
+                user: None,
+                args: Vec::new(),
+            }))
+            .unwrap();
+        assert!(!result.ok, "{name} was not stopped");
+        let error = result.error.unwrap_or_default();
+        assert!(error.contains(expected), "{name}: {error}");
+        assert!(
+            result.elapsed_ms < 200.0,
+            "{name} ran {} ms, over twice the 100 ms limit",
+            result.elapsed_ms
+        );
+        assert!(rt.block_on(client.health()).is_ok(), "health after {name}");
+    }
+    // The host hunt found nothing: every probe was "undefined" before import() threw.
+    let probe = rt
+        .block_on(client.script_test(&roadie_protocol::ScriptTest {
+            source: "reply([typeof require, typeof process, typeof std, typeof os, typeof fetch].join(' '))".into(),
+            user: Some("amy".into()),
+            args: vec!["1".into()],
+        }))
+        .unwrap();
+    assert!(probe.ok, "{:?}", probe.error);
+    assert_eq!(
+        probe.replies,
+        ["undefined undefined undefined undefined undefined"]
+    );
+
+    // The CLI prints replies, and fails with the reason.
+    let file = env.root().join("hello.js");
+    std::fs::write(&file, "reply('hi ' + user.login + ' ' + args.join('+'))").unwrap();
+    let out = run_ok(
+        &env,
+        &[
+            "scripts",
+            "test",
+            file.to_str().unwrap(),
+            "--user",
+            "bob",
+            "--arg",
+            "a",
+            "--arg",
+            "b",
+        ],
+    );
+    assert_eq!(out.trim(), "hi bob a+b");
+    std::fs::write(&file, "throw new Error('boom')").unwrap();
+    let failed = run_fails(&env, &["scripts", "test", file.to_str().unwrap()]);
+    assert!(failed.contains("boom"), "{failed}");
+}

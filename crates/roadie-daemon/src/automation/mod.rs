@@ -1,0 +1,306 @@
+//! Chat automation in the daemon: platform events come in through [`Automation::observe`];
+//! chat commands are answered on the platform they came from, chat activity earns
+//! points, and the daemon's own events (`command.ran`, `points.changed`) go out on the
+//! bus. The rules live in `roadie-automation`; this module owns state, storage and I/O.
+
+mod commands;
+mod points;
+mod scripts;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use roadie_automation::{
+    AccrualPolicy, Dispatcher, Environment, FollowAge, MessageAccrual, parse_invocation,
+};
+use roadie_core::{Event, EventKind, Platform, Timestamp, User};
+use roadie_store::Store;
+use tokio::sync::mpsc;
+
+use crate::bus::EventBus;
+use crate::platforms::PlatformManager;
+
+pub use commands::CommandsError;
+pub use points::PointsApiError;
+
+/// How many platform events may wait for the automation loop before producers wait.
+const INBOX: usize = 1024;
+/// Points earned in chat are written in batches this often (or when this many wait).
+const POINTS_FLUSH_EVERY: Duration = Duration::from_secs(1);
+const POINTS_BATCH: usize = 256;
+
+/// Why an automation request failed, for the API to answer.
+#[derive(Debug, thiserror::Error)]
+pub enum AutomationError {
+    /// The request is wrong; the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The thing named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The database failed.
+    #[error("storage: {0}")]
+    Store(#[from] roadie_store::StoreError),
+}
+
+/// The automation service; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Automation {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    bus: EventBus,
+    platforms: Mutex<Option<Arc<PlatformManager>>>,
+    dispatcher: Mutex<Dispatcher>,
+    /// When each platform's stream went live (for `$(uptime)`).
+    live_since: Mutex<HashMap<Platform, Timestamp>>,
+    accrual: Mutex<MessageAccrual>,
+    points_queue: mpsc::Sender<roadie_store::PointsChange>,
+    /// The origin of the monotonic clock cooldowns run on (tokio's, so tests can pause it).
+    clock_origin: tokio::time::Instant,
+    inbox: mpsc::Sender<Event>,
+}
+
+/// What the automation loop needs to run; returned by [`Automation::new`].
+#[derive(Debug)]
+pub struct AutomationTasks {
+    inbox: mpsc::Receiver<Event>,
+    points: mpsc::Receiver<roadie_store::PointsChange>,
+}
+
+impl Automation {
+    /// A service over `store` and `bus`, with the commands stored so far. Platforms are
+    /// attached later ([`Automation::attach_platforms`]): they need the service first.
+    pub async fn new(store: Store, bus: EventBus) -> (Automation, AutomationTasks) {
+        let (inbox, inbox_receiver) = mpsc::channel(INBOX);
+        let (points_queue, points_receiver) = mpsc::channel(POINTS_BATCH * 8);
+        let dispatcher = commands::load(&store).await;
+        let automation = Automation {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                platforms: Mutex::new(None),
+                dispatcher: Mutex::new(dispatcher),
+                live_since: Mutex::default(),
+                accrual: Mutex::new(MessageAccrual::new(AccrualPolicy::default())),
+                points_queue,
+                clock_origin: tokio::time::Instant::now(),
+                inbox,
+            }),
+        };
+        let tasks = AutomationTasks {
+            inbox: inbox_receiver,
+            points: points_receiver,
+        };
+        (automation, tasks)
+    }
+
+    /// Gives the service the platforms to reply through.
+    pub fn attach_platforms(&self, platforms: Arc<PlatformManager>) {
+        *lock(&self.inner.platforms) = Some(platforms);
+    }
+
+    /// Runs the loops until `shutdown` turns true; then what is queued is handled and
+    /// pending points are written before the returned task ends.
+    pub fn spawn(
+        &self,
+        tasks: AutomationTasks,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let automation = self.clone();
+        let points = self.clone();
+        let AutomationTasks {
+            mut inbox,
+            points: points_receiver,
+        } = tasks;
+        let points_shutdown = shutdown.clone();
+        let flusher = tokio::spawn(async move {
+            points.flush_points(points_receiver, points_shutdown).await;
+        });
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    event = inbox.recv() => match event {
+                        Some(event) => automation.handle(event),
+                        None => break,
+                    },
+                    () = stopping(&mut shutdown) => {
+                        while let Ok(event) = inbox.try_recv() {
+                            automation.handle(event);
+                        }
+                        break;
+                    }
+                }
+            }
+            let _ = flusher.await;
+        })
+    }
+
+    /// Whether automation reacts to this kind of platform event.
+    pub fn wants(&self, event: &Event) -> bool {
+        matches!(
+            event.kind,
+            EventKind::ChatMessage { .. }
+                | EventKind::StreamOnline { .. }
+                | EventKind::StreamOffline { .. }
+        )
+    }
+
+    /// A platform event, once queued for storage. Waits only when the automation loop
+    /// is backed up, so platforms slow down rather than events being skipped.
+    pub async fn observe(&self, event: Event) {
+        if self.wants(&event) && self.inner.inbox.send(event).await.is_err() {
+            tracing::debug!("automation stopped; event not handled");
+        }
+    }
+
+    fn handle(&self, event: Event) {
+        match event.kind {
+            EventKind::ChatMessage {
+                message_id,
+                user,
+                text,
+                ..
+            } => self.on_chat(event.platform, event.at, message_id, user, text),
+            EventKind::StreamOnline { .. } => {
+                lock(&self.inner.live_since).insert(event.platform, event.at);
+            }
+            EventKind::StreamOffline { .. } => {
+                lock(&self.inner.live_since).remove(&event.platform);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_chat(
+        &self,
+        platform: Platform,
+        at: Timestamp,
+        message_id: String,
+        user: User,
+        text: String,
+    ) {
+        let credit = lock(&self.inner.accrual).credit(platform, &user.id, &message_id, at);
+        if let Some(entry) = credit {
+            let change = points::chat_change(&user, entry);
+            if self.inner.points_queue.try_send(change).is_err() {
+                tracing::warn!("points for chat are backed up; one credit skipped");
+            }
+        }
+        if parse_invocation(&text).is_some() {
+            let automation = self.clone();
+            tokio::spawn(async move {
+                automation.run_command(platform, user, text).await;
+            });
+        }
+    }
+
+    /// The monotonic "now" cooldowns and timers run on.
+    fn monotonic_now(&self) -> Duration {
+        tokio::time::Instant::now().saturating_duration_since(self.inner.clock_origin)
+    }
+
+    fn uptime(&self, platform: Platform) -> Option<Duration> {
+        let since = lock(&self.inner.live_since).get(&platform).copied()?;
+        let elapsed = wall_now().unix_ms().saturating_sub(since.unix_ms());
+        Some(Duration::from_millis(u64::try_from(elapsed).unwrap_or(0)))
+    }
+
+    fn platforms(&self) -> Option<Arc<PlatformManager>> {
+        lock(&self.inner.platforms).clone()
+    }
+
+    async fn publish(&self, kind: EventKind, platform: Platform) {
+        let event = Event {
+            platform,
+            at: wall_now(),
+            kind,
+        };
+        if let Err(error) = self.inner.bus.publish(event).await {
+            tracing::error!(%error, "could not store an automation event");
+        }
+    }
+}
+
+/// What templates read, snapshotted before rendering (reads are async; rendering
+/// is not).
+struct Snapshot {
+    balance: i64,
+    uptime: Option<Duration>,
+    now: Timestamp,
+}
+
+impl Environment for Snapshot {
+    fn points(&self, _platform: Platform, _user: &User) -> i64 {
+        self.balance
+    }
+
+    fn uptime(&self, _platform: Platform) -> Option<Duration> {
+        self.uptime
+    }
+
+    fn followage(&self, _platform: Platform, _user: &User) -> FollowAge {
+        // No platform adapter reports follow dates yet; the template says "unknown".
+        FollowAge::Unknown
+    }
+
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    fn random(&self, low: i64, high: i64) -> i64 {
+        random_between(low, high)
+    }
+}
+
+/// A uniform integer in `low..=high` from the OS's random source.
+fn random_between(low: i64, high: i64) -> i64 {
+    if high <= low {
+        return low;
+    }
+    let span = (i128::from(high) - i128::from(low) + 1) as u128;
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        return low;
+    }
+    // 128 random bits over a span of at most 2^64: the modulo bias is below 2^-64.
+    let drawn = u128::from_le_bytes(bytes) % span;
+    (i128::from(low) + drawn as i128) as i64
+}
+
+/// Resolves once `shutdown` is (or was) set; the guard is not held across awaits.
+async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await.map(|_| ());
+}
+
+fn wall_now() -> Timestamp {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(i64::try_from(now.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_stays_in_bounds() {
+        for _ in 0..1000 {
+            let drawn = random_between(-3, 3);
+            assert!((-3..=3).contains(&drawn), "{drawn}");
+        }
+        assert_eq!(random_between(5, 5), 5);
+        assert_eq!(random_between(9, 1), 9);
+        let extreme = random_between(i64::MIN, i64::MAX);
+        assert!((i64::MIN..=i64::MAX).contains(&extreme));
+    }
+}

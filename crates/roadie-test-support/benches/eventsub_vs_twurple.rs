@@ -1,0 +1,647 @@
+//! Benchmark: Twitch EventSub chat through Roadie against @twurple/eventsub-ws (the
+//! Node library Firebot uses), both fed the same `channel.chat.message` frames by the
+//! fake EventSub server over loopback.
+//!
+//! Roadie is the release `roadie daemon`, signed in to the fake Twitch, and a message
+//! counts when a client of `/api/v1/events` has it: parsed, normalised, deduplicated,
+//! committed to SQLite and fanned out. twurple counts a message when its handler ran.
+//!
+//! Prints throughput for a flood (default 100,000 messages) for both and the ratio, the
+//! p50/p99/max notification-to-event latency through Roadie at 1,000 messages per
+//! second, and the idle RSS of both with Twitch connected. Budgets are printed beside
+//! the figures; a budget missed is reported, not a failure. A missing peer (the release
+//! binary, node, twurple's packages) is a failure.
+//!
+//! Run: `cargo build --release --bin roadie && npm ci --prefix bench/twurple &&
+//! cargo bench -p roadie-test-support --bench eventsub_vs_twurple`
+//! Options: `--messages N`, `--latency-messages N`, `--rate PER_SECOND`, `--idle-secs S`,
+//! `--roadie-only`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use roadie_test_support::TestEnv;
+use roadie_test_support::fake_eventsub::FakeEventSub;
+use roadie_test_support::fake_twitch::FakeTwitch;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const SCOPES: &[&str] = &[
+    "user:read:chat",
+    "user:write:chat",
+    "moderator:read:followers",
+];
+const USER_ID: &str = "141981764";
+const WARMUP: usize = 1_000;
+const TWURPLE_VERSION: &str = "8.1.4";
+
+#[derive(Debug)]
+struct Options {
+    messages: usize,
+    latency_messages: usize,
+    rate: u64,
+    idle: Duration,
+    /// Skip the twurple side (profiling Roadie alone).
+    roadie_only: bool,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        messages: 100_000,
+        latency_messages: 10_000,
+        rate: 1_000,
+        idle: Duration::from_secs(15),
+        roadie_only: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| -> Result<u64, String> {
+            args.next()
+                .and_then(|value| value.parse().ok())
+                .ok_or_else(|| format!("{name} needs a number"))
+        };
+        match arg.as_str() {
+            "--messages" => options.messages = value("--messages")? as usize,
+            "--latency-messages" => {
+                options.latency_messages = value("--latency-messages")? as usize
+            }
+            "--rate" => options.rate = value("--rate")?.max(1),
+            "--idle-secs" => options.idle = Duration::from_secs(value("--idle-secs")?),
+            "--roadie-only" => options.roadie_only = true,
+            // cargo bench passes `--bench`; filters do not apply to this harness.
+            _ => {}
+        }
+    }
+    Ok(options)
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn roadie_binary() -> Result<PathBuf, String> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let exe = target.join("release").join("roadie");
+    if exe.is_file() {
+        Ok(exe)
+    } else {
+        Err(format!(
+            "{} is missing: run `cargo build --release --bin roadie` first",
+            exe.display()
+        ))
+    }
+}
+
+fn twurple_dir() -> Result<PathBuf, String> {
+    let dir = workspace_root().join("bench/twurple");
+    if dir.join("node_modules/@twurple/eventsub-ws").is_dir() {
+        Ok(dir)
+    } else {
+        Err(format!(
+            "twurple is not installed: run `npm ci --prefix {}`",
+            dir.display()
+        ))
+    }
+}
+
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// CPU time (user + system, all threads) a process has used so far.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let after_name = stat.rsplit_once(')')?.1;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions and only reads a constant.
+    #[allow(unsafe_code)]
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Some(Duration::from_nanos(
+        (user + system) * 1_000_000_000 / ticks,
+    ))
+}
+
+/// CPU time per thread name (threads of one name summed), for where the time went.
+fn thread_cpu(pid: u32) -> std::collections::BTreeMap<String, Duration> {
+    let mut threads = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return threads;
+    };
+    for task in tasks.flatten() {
+        let Ok(tid) = task.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok();
+        let used = stat.as_deref().and_then(|stat| {
+            let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+            let user: u64 = fields.next()?.parse().ok()?;
+            let system: u64 = fields.next()?.parse().ok()?;
+            Some(user + system)
+        });
+        if let Some(ticks) = used {
+            // SAFETY: sysconf has no preconditions and only reads a constant.
+            #[allow(unsafe_code)]
+            let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+            *threads.entry(name).or_default() +=
+                Duration::from_nanos(ticks * 1_000_000_000 / per_second);
+        }
+    }
+    threads
+}
+
+fn chat_frames(
+    fake: &FakeEventSub,
+    subscription_id: Option<&str>,
+    numbers: std::ops::Range<usize>,
+) -> Vec<String> {
+    numbers
+        .map(|number| {
+            let text = format!("bench message {number}: gg that was a clean run, PogChamp");
+            fake.notification_frame_for(
+                subscription_id,
+                "channel.chat.message",
+                FakeEventSub::chat_event(&format!("bench-{number}"), &text),
+            )
+        })
+        .collect()
+}
+
+fn send_all(fake: &FakeEventSub, frames: Vec<String>) -> Result<(), String> {
+    for frame in frames {
+        if !fake.send_raw(frame) {
+            return Err("the fake EventSub has no connection to send to".into());
+        }
+    }
+    Ok(())
+}
+
+/// Waits for `done` with a limit proportional to the work.
+async fn wait_count(counter: &mut watch::Receiver<usize>, wanted: usize) -> Result<(), String> {
+    let limit = Duration::from_secs(30) + Duration::from_millis(wanted as u64 / 2);
+    let waited = tokio::time::timeout(limit, counter.wait_for(|seen| *seen >= wanted))
+        .await
+        .map(|result| result.is_ok());
+    match waited {
+        Ok(true) => Ok(()),
+        Ok(false) => Err("the event stream closed".to_owned()),
+        Err(_) => Err(format!(
+            "only {} of {wanted} events arrived within {limit:?}",
+            *counter.borrow()
+        )),
+    }
+}
+
+struct RoadieFigures {
+    idle_rss_kb: u64,
+    rate: f64,
+    cpu_per_message: Duration,
+    latencies: Vec<Duration>,
+    rss_after_kb: u64,
+}
+
+/// When each `bench-<n>` message reached the events client (`None`: never).
+type SeenAt = Vec<Option<Instant>>;
+
+/// Reads `/api/v1/events?type=chat.message`, timing each `bench-<n>` message.
+fn spawn_event_reader(
+    url: String,
+    token: String,
+    slots: usize,
+    marks: Vec<usize>,
+) -> (
+    watch::Receiver<usize>,
+    tokio::task::JoinHandle<Result<SeenAt, String>>,
+) {
+    let (count_tx, count_rx) = watch::channel(0usize);
+    let reader = tokio::spawn(async move {
+        let mut request = url
+            .into_client_request()
+            .map_err(|error| error.to_string())?;
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}")
+                .parse()
+                .map_err(|_| "bad token".to_owned())?,
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|error| format!("events stream: {error}"))?;
+        let mut seen_at = vec![None; slots];
+        let mut count = 0usize;
+        while let Some(message) = socket.next().await {
+            let now = Instant::now();
+            let Ok(Message::Text(text)) = message else {
+                break;
+            };
+            let number = text
+                .split_once("\"message_id\":\"bench-")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .and_then(|(digits, _)| digits.parse::<usize>().ok());
+            if let Some(slot) = number.and_then(|number| seen_at.get_mut(number))
+                && slot.is_none()
+            {
+                *slot = Some(now);
+                count += 1;
+                // Waking the waiter per event would cost the reader more than the work
+                // measured; every 256 events and at each mark the harness waits for is enough.
+                if count.is_multiple_of(256) || marks.contains(&count) {
+                    count_tx.send_replace(count);
+                }
+                if count == slots {
+                    break;
+                }
+            }
+        }
+        Ok(seen_at)
+    });
+    (count_rx, reader)
+}
+
+async fn wait_connected(fake: &FakeTwitch) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let subscribed = fake.helix.with(|state| {
+            state
+                .subscriptions
+                .iter()
+                .any(|subscription| subscription["type"] == "channel.chat.message")
+        });
+        if subscribed && fake.eventsub.current_session().is_some() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err("Roadie did not subscribe to channel.chat.message within 20 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn bench_roadie(exe: &Path, options: &Options) -> Result<RoadieFigures, String> {
+    let fake = FakeTwitch::start().await;
+    let env = TestEnv::new(exe);
+    env.write_config(&fake.config_section());
+    let daemon = tokio::task::block_in_place(|| env.spawn_daemon());
+    let (access, refresh) = fake.oauth.mint_tokens(SCOPES);
+    let token_json = serde_json::json!({
+        "access_token": access, "refresh_token": refresh, "expires_in": 14400,
+        "scope": SCOPES, "token_type": "bearer",
+    })
+    .to_string();
+    let imported =
+        tokio::task::block_in_place(|| env.run(&["auth", "import", "twitch"], Some(&token_json)));
+    if !imported.status.success() {
+        return Err(format!(
+            "auth import failed: {}",
+            String::from_utf8_lossy(&imported.stderr)
+        ));
+    }
+    wait_connected(&fake).await?;
+
+    tokio::time::sleep(options.idle).await;
+    let idle_rss_kb = rss_kb(daemon.pid()).ok_or("cannot read the daemon's RSS")?;
+
+    let latency_total = WARMUP + options.latency_messages;
+    let slots = latency_total + options.messages;
+    let url = format!("ws://{}/api/v1/events?type=chat.message", daemon.address());
+    let (mut counter, reader) = spawn_event_reader(
+        url,
+        daemon.token().to_owned(),
+        slots,
+        vec![latency_total, slots],
+    );
+    // The subscription is live once the daemon has it; a short pause is enough locally.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Paced: one message per period, each stamped as it is handed to the server.
+    let frames = chat_frames(&fake.eventsub, None, 0..latency_total);
+    let period = Duration::from_nanos(1_000_000_000 / options.rate);
+    let mut sent_at = Vec::with_capacity(slots);
+    let start = tokio::time::Instant::now();
+    for (index, frame) in frames.into_iter().enumerate() {
+        tokio::time::sleep_until(start + period * index as u32).await;
+        sent_at.push(Instant::now());
+        if !fake.eventsub.send_raw(frame) {
+            return Err("the fake EventSub lost its connection".into());
+        }
+    }
+    wait_count(&mut counter, latency_total).await?;
+
+    // The flood: everything handed over at once, timed until the client has the last.
+    let frames = chat_frames(&fake.eventsub, None, latency_total..slots);
+    let cpu_before = cpu_time(daemon.pid()).unwrap_or_default();
+    let harness_before = cpu_time(std::process::id()).unwrap_or_default();
+    let threads_before = thread_cpu(daemon.pid());
+    let began = Instant::now();
+    send_all(&fake.eventsub, frames)?;
+    wait_count(&mut counter, slots).await?;
+    let elapsed = began.elapsed();
+    let cpu_used = cpu_time(daemon.pid())
+        .unwrap_or_default()
+        .saturating_sub(cpu_before);
+    let threads_after = thread_cpu(daemon.pid());
+    let per_thread: Vec<String> = threads_after
+        .iter()
+        .map(|(name, after)| {
+            let before = threads_before.get(name).copied().unwrap_or_default();
+            format!("{name} {:.2} s", after.saturating_sub(before).as_secs_f64())
+        })
+        .collect();
+    let harness_used = cpu_time(std::process::id())
+        .unwrap_or_default()
+        .saturating_sub(harness_before);
+    println!(
+        "  (flood: {:.2} s wall; daemon {:.2} s CPU: {}; harness with the fake server and events client {:.2} s CPU)",
+        elapsed.as_secs_f64(),
+        cpu_used.as_secs_f64(),
+        per_thread.join(", "),
+        harness_used.as_secs_f64()
+    );
+    let seen_at = reader.await.map_err(|error| error.to_string())??;
+    let rss_after_kb = rss_kb(daemon.pid()).unwrap_or(0);
+
+    let latencies = sent_at
+        .iter()
+        .zip(&seen_at)
+        .skip(WARMUP)
+        .filter_map(|(sent, seen)| seen.map(|seen| seen.saturating_duration_since(*sent)))
+        .collect();
+    Ok(RoadieFigures {
+        idle_rss_kb,
+        rate: options.messages as f64 / elapsed.as_secs_f64(),
+        cpu_per_message: cpu_used / options.messages.max(1) as u32,
+        latencies,
+        rss_after_kb,
+    })
+}
+
+struct Twurple {
+    child: Child,
+    stdin: ChildStdin,
+    lines: std_mpsc::Receiver<String>,
+}
+
+impl Drop for Twurple {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "quit");
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Twurple {
+    async fn line(&self, prefix: &str, limit: Duration) -> Result<String, String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            match self.lines.try_recv() {
+                Ok(line) if line.starts_with(prefix) => {
+                    return Ok(line[prefix.len()..].trim().to_owned());
+                }
+                Ok(line) if line.starts_with("failed") => {
+                    return Err(format!("twurple: {line}"));
+                }
+                Ok(other) => eprintln!("twurple: {other}"),
+                Err(std_mpsc::TryRecvError::Disconnected) => {
+                    return Err("twurple exited".into());
+                }
+                Err(std_mpsc::TryRecvError::Empty) => {
+                    if Instant::now() > deadline {
+                        return Err(format!("twurple did not print `{prefix}` in {limit:?}"));
+                    }
+                    // Sub-millisecond polling keeps the timing honest for the flood.
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                }
+            }
+        }
+    }
+
+    async fn count(&mut self, mark: usize, limit: Duration) -> Result<(), String> {
+        writeln!(self.stdin, "mark {mark}").map_err(|error| error.to_string())?;
+        self.stdin.flush().map_err(|error| error.to_string())?;
+        let seen: usize = self
+            .line("count ", limit)
+            .await?
+            .parse()
+            .map_err(|_| "twurple printed a bad count".to_owned())?;
+        if seen < mark {
+            return Err(format!("twurple counted {seen}, wanted {mark}"));
+        }
+        Ok(())
+    }
+}
+
+struct TwurpleFigures {
+    idle_rss_kb: u64,
+    rate: f64,
+    cpu_per_message: Duration,
+    rss_after_kb: u64,
+}
+
+async fn bench_twurple(dir: &Path, options: &Options) -> Result<TwurpleFigures, String> {
+    let fake = FakeTwitch::start().await;
+    let (access, _) = fake.oauth.mint_tokens(SCOPES);
+    let mut child = Command::new("node")
+        .arg(dir.join("bench.mjs"))
+        .args([
+            &fake.eventsub.url(),
+            &fake.helix.base_url(),
+            "fake-client",
+            &access,
+            USER_ID,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|error| format!("cannot start node: {error}"))?;
+    let stdin = child.stdin.take().ok_or("no stdin")?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let (line_tx, lines) = std_mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut twurple = Twurple {
+        child,
+        stdin,
+        lines,
+    };
+    let subscription_id = twurple.line("ready ", Duration::from_secs(20)).await?;
+
+    tokio::time::sleep(options.idle).await;
+    let idle_rss_kb = rss_kb(twurple.child.id()).ok_or("cannot read node's RSS")?;
+
+    let frames = chat_frames(&fake.eventsub, Some(&subscription_id), 0..WARMUP);
+    send_all(&fake.eventsub, frames)?;
+    twurple.count(WARMUP, Duration::from_secs(30)).await?;
+
+    let total = WARMUP + options.messages;
+    let frames = chat_frames(&fake.eventsub, Some(&subscription_id), WARMUP..total);
+    writeln!(twurple.stdin, "mark {total}").map_err(|error| error.to_string())?;
+    twurple.stdin.flush().map_err(|error| error.to_string())?;
+    let cpu_before = cpu_time(twurple.child.id()).unwrap_or_default();
+    let began = Instant::now();
+    send_all(&fake.eventsub, frames)?;
+    twurple
+        .line(
+            "count ",
+            Duration::from_secs(30) + Duration::from_millis(total as u64),
+        )
+        .await?;
+    let elapsed = began.elapsed();
+    let cpu_used = cpu_time(twurple.child.id())
+        .unwrap_or_default()
+        .saturating_sub(cpu_before);
+    let rss_after_kb = rss_kb(twurple.child.id()).unwrap_or(0);
+    Ok(TwurpleFigures {
+        idle_rss_kb,
+        rate: options.messages as f64 / elapsed.as_secs_f64(),
+        cpu_per_message: cpu_used / options.messages.max(1) as u32,
+        rss_after_kb,
+    })
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index]
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass { "within budget" } else { "OVER BUDGET" }
+}
+
+fn run() -> Result<(), String> {
+    let options = options()?;
+    let exe = roadie_binary()?;
+    let twurple_dir = twurple_dir()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())?;
+    println!(
+        "Twitch EventSub chat over loopback: Roadie ({}) against @twurple/eventsub-ws {TWURPLE_VERSION} (node {})",
+        exe.display(),
+        Command::new("node")
+            .arg("--version")
+            .output()
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+            .map_err(|error| format!("node is not installed: {error}"))?
+    );
+    println!(
+        "  {} messages per flood, {} paced at {}/s for latency, idle measured after {} s connected",
+        options.messages,
+        options.latency_messages,
+        options.rate,
+        options.idle.as_secs()
+    );
+    let roadie = runtime.block_on(bench_roadie(&exe, &options))?;
+    if options.roadie_only {
+        println!(
+            "throughput  roadie  {:>9.0} msg/s, {:.2} µs CPU per message",
+            roadie.rate,
+            micros(roadie.cpu_per_message)
+        );
+        return Ok(());
+    }
+    let twurple = runtime.block_on(bench_twurple(&twurple_dir, &options))?;
+
+    let mut latencies = roadie.latencies;
+    latencies.sort_unstable();
+    let (p50, p99) = (percentile(&latencies, 0.50), percentile(&latencies, 0.99));
+    let max = latencies.last().copied().unwrap_or_default();
+    let ratio = roadie.rate / twurple.rate;
+    let rss_ratio = roadie.idle_rss_kb as f64 / twurple.idle_rss_kb.max(1) as f64;
+    println!(
+        "throughput  roadie  {:>9.0} msg/s, {:>6.2} µs CPU per message (normalised, stored, seen by an /api/v1/events client)",
+        roadie.rate,
+        micros(roadie.cpu_per_message)
+    );
+    println!(
+        "            twurple {:>9.0} msg/s, {:>6.2} µs CPU per message (its handler ran)",
+        twurple.rate,
+        micros(twurple.cpu_per_message)
+    );
+    println!(
+        "            ratio   {ratio:>9.2}x    budget >= 3x      {}",
+        verdict(ratio >= 3.0)
+    );
+    println!(
+        "latency     roadie at {}/s over {} messages: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms    budget p99 < 2 ms  {}",
+        options.rate,
+        latencies.len(),
+        ms(p50),
+        ms(p99),
+        ms(max),
+        verdict(p99 < Duration::from_millis(2) && latencies.len() == options.latency_messages)
+    );
+    println!(
+        "idle RSS    roadie {:.1} MB, twurple {:.1} MB (Twitch connected); ratio {rss_ratio:.3}    budget < 0.1  {}",
+        mb(roadie.idle_rss_kb),
+        mb(twurple.idle_rss_kb),
+        verdict(rss_ratio < 0.1)
+    );
+    println!(
+        "RSS after the flood: roadie {:.1} MB, twurple {:.1} MB",
+        mb(roadie.rss_after_kb),
+        mb(twurple.rss_after_kb)
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("eventsub benchmark failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
