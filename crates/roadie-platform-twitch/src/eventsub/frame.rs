@@ -56,7 +56,7 @@ pub struct SubscriptionInfo {
 
 /// A decoded frame.
 #[derive(Debug)]
-pub enum Frame {
+pub enum Frame<'a> {
     /// The session is open; subscribe within the keepalive window.
     Welcome {
         /// The frame's metadata.
@@ -76,7 +76,7 @@ pub enum Frame {
         /// Which subscription it belongs to.
         subscription: SubscriptionInfo,
         /// The event body, decoded by the normaliser.
-        event: Box<RawValue>,
+        event: &'a RawValue,
     },
     /// Move to `session.reconnect_url`; subscriptions carry over.
     Reconnect {
@@ -116,24 +116,26 @@ pub enum FrameError {
 }
 
 #[derive(Deserialize)]
-struct RawFrame {
+struct RawFrame<'a> {
     metadata: Metadata,
     #[serde(default)]
-    payload: Option<RawPayload>,
+    #[serde(borrow)]
+    payload: Option<RawPayload<'a>>,
 }
 
 #[derive(Deserialize, Default)]
-struct RawPayload {
+struct RawPayload<'a> {
     #[serde(default)]
     session: Option<Session>,
     #[serde(default)]
     subscription: Option<SubscriptionInfo>,
     #[serde(default)]
-    event: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
 }
 
 /// Decodes one WebSocket text frame.
-pub fn parse_frame(text: &str) -> Result<Frame, FrameError> {
+pub fn parse_frame(text: &str) -> Result<Frame<'_>, FrameError> {
     let raw: RawFrame =
         serde_json::from_str(text).map_err(|error| FrameError::Malformed(error.to_string()))?;
     let metadata = raw.metadata;

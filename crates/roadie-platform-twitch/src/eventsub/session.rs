@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
@@ -382,56 +382,91 @@ async fn read_until_end(
     // While a hand-over is under way: the new connection being opened, and its URL.
     let mut pending: Option<(Opening<'_>, String)> = None;
     loop {
-        let next_message = async {
-            match socket.as_mut() {
-                Some(socket) => tokio::time::timeout(silence_limit, socket.next()).await,
-                // The old connection is gone: only the hand-over can end the wait.
-                None => std::future::pending().await,
-            }
+        // Under load the next frames are already buffered: take them without arming
+        // the select (timers, wakers) each time. Only on the plain path; hand-overs
+        // and shutdown go through the select.
+        let buffered = if pending.is_none() && draining.is_none() && !*shutdown.borrow() {
+            socket
+                .as_mut()
+                .and_then(|socket| socket.next().now_or_never())
+        } else {
+            None
         };
-        let next_drained = async {
-            match draining.as_mut() {
-                Some(old) => tokio::time::timeout(DRAIN_SILENCE, old.next()).await,
-                None => std::future::pending().await,
-            }
-        };
-        let next_handover = async {
-            match pending.as_mut() {
-                Some((opening, _)) => opening.await,
-                None => std::future::pending().await,
-            }
-        };
-        let next = tokio::select! {
-            next = next_message => next,
-            drained = next_drained => {
-                match drained {
-                    Ok(Some(Ok(Message::Text(text)))) => {
-                        // A reconnect request on a replaced connection is stale.
-                        if let Next::Stop = deliver(&text, reading).await {
-                            return Ended::Shutdown;
-                        }
+        let mut taken = None;
+        if let Some(message) = buffered {
+            match message {
+                Some(Ok(Message::Text(text))) => match deliver(&text, reading).await {
+                    Next::Continue => {}
+                    Next::Stop => return Ended::Shutdown,
+                    Next::Reconnect(url) => {
+                        // Open the new connection while this one keeps delivering.
+                        let opening: BoxFuture<'_, Result<(Socket, Session), String>> =
+                            Box::pin(open(config, url.clone()));
+                        pending = Some((opening, url));
                     }
-                    Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => {
-                        if let Some(mut old) = draining.take() {
-                            let _ = old.close(None).await;
-                        }
-                    }
-                    Ok(Some(Ok(_))) => {}
-                }
+                },
+                // Anything else (close, error, end) takes the usual path below.
+                other => taken = Some(other),
+            }
+            if taken.is_none() {
                 continue;
             }
-            opened = next_handover => {
-                let Some((_, url)) = pending.take() else { continue };
-                return match opened {
-                    Ok((new_socket, session)) => Ended::HandedOver { socket: Box::new(new_socket), session, url, old: socket.take().map(Box::new) },
-                    Err(reason) => Ended::Lost(format!("the reconnect hand-over failed: {reason}")),
-                };
-            }
-            () = stopped(shutdown) => {
-                for mut old in [socket.take(), draining.take()].into_iter().flatten() {
-                    let _ = old.close(None).await;
+        }
+        let next = if let Some(message) = taken {
+            Ok(message)
+        } else {
+            let next_message = async {
+                match socket.as_mut() {
+                    Some(socket) => tokio::time::timeout(silence_limit, socket.next()).await,
+                    // The old connection is gone: only the hand-over can end the wait.
+                    None => std::future::pending().await,
                 }
-                return Ended::Shutdown;
+            };
+            let next_drained = async {
+                match draining.as_mut() {
+                    Some(old) => tokio::time::timeout(DRAIN_SILENCE, old.next()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let next_handover = async {
+                match pending.as_mut() {
+                    Some((opening, _)) => opening.await,
+                    None => std::future::pending().await,
+                }
+            };
+
+            tokio::select! {
+                next = next_message => next,
+                drained = next_drained => {
+                    match drained {
+                        Ok(Some(Ok(Message::Text(text)))) => {
+                            // A reconnect request on a replaced connection is stale.
+                            if let Next::Stop = deliver(&text, reading).await {
+                                return Ended::Shutdown;
+                            }
+                        }
+                        Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => {
+                            if let Some(mut old) = draining.take() {
+                                let _ = old.close(None).await;
+                            }
+                        }
+                        Ok(Some(Ok(_))) => {}
+                    }
+                    continue;
+                }
+                opened = next_handover => {
+                    let Some((_, url)) = pending.take() else { continue };
+                    return match opened {
+                        Ok((new_socket, session)) => Ended::HandedOver { socket: Box::new(new_socket), session, url, old: socket.take().map(Box::new) },
+                        Err(reason) => Ended::Lost(format!("the reconnect hand-over failed: {reason}")),
+                    };
+                }
+                () = stopped(shutdown) => {
+                    for mut old in [socket.take(), draining.take()].into_iter().flatten() {
+                        let _ = old.close(None).await;
+                    }
+                    return Ended::Shutdown;
+                }
             }
         };
         let message = match next {
