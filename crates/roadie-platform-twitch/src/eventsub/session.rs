@@ -322,7 +322,7 @@ async fn deliver(text: &str, reading: &mut Reading<'_>) -> Next {
                 return Next::Continue;
             }
             let at = parse_time(&metadata.message_timestamp).unwrap_or_else(now);
-            match reading.normaliser.normalise(&subscription.kind, &event) {
+            match reading.normaliser.normalise(&subscription.kind, event) {
                 Ok(kinds) => {
                     for kind in kinds {
                         let update = SessionUpdate::Event(Event {
