@@ -34,7 +34,7 @@ fn normalise(name: &str, normaliser: &Normaliser) -> Vec<EventKind> {
                     metadata.subscription_type.as_deref(),
                     Some(subscription.kind.as_str())
                 );
-                normaliser.normalise(&subscription.kind, &event).unwrap()
+                normaliser.normalise(&subscription.kind, event).unwrap()
             }
             other => panic!("{name} is not a notification: {other:?}"),
         }
@@ -329,7 +329,7 @@ fn a_redelivered_notification_yields_one_event() {
         } = parse_frame(&frame).unwrap()
             && window.first_seen(&metadata.message_id)
         {
-            events.extend(normaliser.normalise(&subscription.kind, &event).unwrap());
+            events.extend(normaliser.normalise(&subscription.kind, event).unwrap());
         }
     }
     assert_eq!(events.len(), 1);
