@@ -60,6 +60,8 @@ pub enum Command {
     Scripts(ScriptsArgs),
     /// Loyalty points: balances, leaderboard, give, take, link accounts.
     Points(PointsArgs),
+    /// Actions: list, run by name, export and import.
+    Actions(ActionsArgs),
     /// Measure start-up time, idle memory and event throughput.
     Bench(BenchArgs),
 }
@@ -285,5 +287,35 @@ pub enum PointsAction {
         first: String,
         /// The other.
         second: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    #[command(subcommand)]
+    pub action: ActionsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionsAction {
+    /// List the actions.
+    List,
+    /// Run an action now and print how each step went.
+    Run {
+        /// The action's name.
+        name: String,
+        /// The viewer it runs for (`platform:login` or a login).
+        #[arg(long, value_name = "LOGIN")]
+        user: Option<String>,
+        /// Text the steps see as $(input).
+        #[arg(long, value_name = "TEXT")]
+        input: Option<String>,
+    },
+    /// Print the actions as TOML.
+    Export,
+    /// Replace every action with a TOML file's (checked first).
+    Import {
+        /// The TOML file (`-` for stdin).
+        file: PathBuf,
     },
 }

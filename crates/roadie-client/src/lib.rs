@@ -16,8 +16,9 @@ use roadie_protocol::{
     PublishRequest, Published, SecretChanged, SecretValue, Status,
 };
 use roadie_protocol::{
-    AutomationDocument, CommandInfo, CommandTest, CommandTestResult, CommandUpsert, ImportSummary,
-    PointsAdjust, PointsBalance, PointsLink, ScriptTest, ScriptTestResult,
+    ActionInfo, ActionRun, ActionRunResult, AutomationDocument, CommandInfo, CommandTest,
+    CommandTestResult, CommandUpsert, ImportSummary, PointsAdjust, PointsBalance, PointsLink,
+    ScriptTest, ScriptTestResult,
 };
 
 /// What a call to the daemon can end in.
@@ -357,6 +358,38 @@ impl Client {
     pub async fn points_link(&self, link: &PointsLink) -> Result<PointsBalance, ClientError> {
         self.call(self.request(Method::POST, "/api/v1/points/link").json(link))
             .await
+    }
+
+    /// `GET /api/v1/actions`.
+    pub async fn actions(&self) -> Result<Vec<ActionInfo>, ClientError> {
+        self.call(self.request(Method::GET, "/api/v1/actions"))
+            .await
+    }
+
+    /// `POST /api/v1/actions/{name}/run`.
+    pub async fn action_run(
+        &self,
+        name: &str,
+        run: &ActionRun,
+    ) -> Result<ActionRunResult, ClientError> {
+        let path = format!("/api/v1/actions/{}/run", path_segment(name));
+        self.call(self.request(Method::POST, &path).json(run)).await
+    }
+
+    /// `GET /api/v1/actions/export`.
+    pub async fn actions_export(&self) -> Result<AutomationDocument, ClientError> {
+        self.call(self.request(Method::GET, "/api/v1/actions/export"))
+            .await
+    }
+
+    /// `POST /api/v1/actions/import`.
+    pub async fn actions_import(&self, toml: String) -> Result<ImportSummary, ClientError> {
+        let body = AutomationDocument { toml };
+        self.call(
+            self.request(Method::POST, "/api/v1/actions/import")
+                .json(&body),
+        )
+        .await
     }
 
     /// Opens `GET /api/v1/events` as a WebSocket.

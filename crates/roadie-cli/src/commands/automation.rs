@@ -5,12 +5,14 @@ use std::path::Path;
 
 use anyhow::Context;
 use roadie_protocol::{
-    CommandTest, CommandUpsert, PointsAdjust, PointsBalance, PointsLink, ScriptTest,
+    ActionRun, CommandTest, CommandUpsert, ImportSummary, PointsAdjust, PointsBalance, PointsLink,
+    ScriptTest,
 };
 use serde::Serialize;
 
 use crate::cli::{
-    CommandsAction, CommandsArgs, Global, PointsAction, PointsArgs, ScriptsAction, ScriptsArgs,
+    ActionsAction, ActionsArgs, CommandsAction, CommandsArgs, Global, PointsAction, PointsArgs,
+    ScriptsAction, ScriptsArgs,
 };
 use crate::endpoint;
 
@@ -144,24 +146,7 @@ pub async fn commands(global: &Global, args: &CommandsArgs) -> anyhow::Result<()
         }
         CommandsAction::Import { file } => {
             let text = read_file(file)?;
-            let summary = match client.commands_import(text).await {
-                Ok(summary) => summary,
-                Err(roadie_client::ClientError::Api { code, message, .. })
-                    if code == "invalid_document" =>
-                {
-                    // One problem per line, each with its place in the file.
-                    for problem in message.lines() {
-                        eprintln!("{}: {problem}", file.display());
-                    }
-                    let count = message.lines().count();
-                    return Err(Failed(format!(
-                        "{} was not imported: {count} problem(s); nothing changed",
-                        file.display()
-                    ))
-                    .into());
-                }
-                Err(error) => return Err(error.into()),
-            };
+            let summary = imported(file, client.commands_import(text).await)?;
             if global.json {
                 return print_json(&summary);
             }
@@ -169,6 +154,108 @@ pub async fn commands(global: &Global, args: &CommandsArgs) -> anyhow::Result<()
                 "imported {} command(s) and {} timer(s)",
                 summary.commands, summary.timers
             );
+        }
+    }
+    Ok(())
+}
+
+/// An import's answer; a refused document's problems are printed one per line, each
+/// with its place in the file.
+fn imported(
+    file: &Path,
+    answer: Result<ImportSummary, roadie_client::ClientError>,
+) -> anyhow::Result<ImportSummary> {
+    match answer {
+        Ok(summary) => Ok(summary),
+        Err(roadie_client::ClientError::Api { code, message, .. })
+            if code == "invalid_document" =>
+        {
+            for problem in message.lines() {
+                eprintln!("{}: {problem}", file.display());
+            }
+            let count = message.lines().count();
+            Err(Failed(format!(
+                "{} was not imported: {count} problem(s); nothing changed",
+                file.display()
+            ))
+            .into())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub async fn actions(global: &Global, args: &ActionsArgs) -> anyhow::Result<()> {
+    let setup = endpoint::setup(global)?;
+    let client = endpoint::client(&setup);
+    match &args.action {
+        ActionsAction::List => {
+            let actions = client.actions().await?;
+            if global.json {
+                return print_json(&actions);
+            }
+            if actions.is_empty() {
+                println!("no actions yet; write them in TOML and `roadie actions import FILE`");
+            }
+            for action in actions {
+                let triggers = if action.triggers.is_empty() {
+                    "run by name".to_owned()
+                } else {
+                    action.triggers.join(", ")
+                };
+                println!(
+                    "{}  steps: {}  triggers: {}{}",
+                    action.name,
+                    action.steps.join(" > "),
+                    triggers,
+                    if action.enabled { "" } else { "  (disabled)" }
+                );
+            }
+        }
+        ActionsAction::Run { name, user, input } => {
+            let result = client
+                .action_run(
+                    name,
+                    &ActionRun {
+                        user: user.clone(),
+                        input: input.clone(),
+                    },
+                )
+                .await?;
+            if global.json {
+                print_json(&result)?;
+            } else {
+                for step in &result.steps {
+                    match &step.error {
+                        None => println!(
+                            "{}. {} ok ({} ms)",
+                            step.index + 1,
+                            step.kind,
+                            step.elapsed_ms
+                        ),
+                        Some(error) => {
+                            println!("{}. {} FAILED: {error}", step.index + 1, step.kind)
+                        }
+                    }
+                }
+            }
+            if !result.ok {
+                return Err(Failed(format!("action {name} failed")).into());
+            }
+        }
+        ActionsAction::Export => {
+            let document = client.actions_export().await?;
+            if global.json {
+                return print_json(&document);
+            }
+            print!("{}", document.toml);
+        }
+        ActionsAction::Import { file } => {
+            let text = read_file(file)?;
+            let summary = imported(file, client.actions_import(text).await)?;
+            if global.json {
+                return print_json(&summary);
+            }
+            println!("imported {} action(s)", summary.actions);
         }
     }
     Ok(())

@@ -357,3 +357,174 @@ fn hostile_scripts_are_stopped_within_twice_their_limit_and_the_daemon_carries_o
     let failed = run_fails(&env, &["scripts", "test", file.to_str().unwrap()]);
     assert!(failed.contains("boom"), "{failed}");
 }
+
+/// The real captured redemption event, for `reward_id` titled `title`.
+fn redemption(redemption_id: &str, reward_id: &str, title: &str) -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../roadie-platform-twitch/tests/data/twitch_eventsub_payload_channel.channel_points_custom_reward_redemption.add.json"
+    ))
+    .unwrap();
+    let mut event = serde_json::from_str::<Value>(&text).unwrap()["event"].clone();
+    event["id"] = json!(redemption_id);
+    event["reward"]["id"] = json!(reward_id);
+    event["reward"]["title"] = json!(title);
+    event
+}
+
+fn wait_for_update(fake: &FakeTwitch, redemption_id: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let update = fake.helix.with(|state| {
+            state
+                .redemption_updates
+                .iter()
+                .find(|(id, _, _)| id == redemption_id)
+                .map(|(_, _, status)| status.clone())
+        });
+        if let Some(status) = update {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{redemption_id} was never fulfilled or cancelled"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_redemption_runs_its_action_and_is_fulfilled_or_refunded() {
+    let rt = support::runtime();
+    let fake = rt.block_on(FakeTwitch::start());
+    let env = support::env();
+    env.write_config(&fake.config_section());
+    let daemon = env.spawn_daemon();
+    let imported = env.run(&["auth", "import", "twitch"], Some(&token_json(&fake)));
+    assert!(imported.status.success());
+    wait_subscribed(&fake);
+    // Two rewards Roadie created (only those can be fulfilled or refunded by it).
+    for (id, title) in [
+        ("reward-hydrate", "Hydrate!"),
+        ("reward-scene", "Change scene"),
+    ] {
+        let mut reward = json!({"id": id, "title": title, "cost": 100, "prompt": "", "is_enabled": true,
+            "is_paused": false, "is_user_input_required": false});
+        reward["broadcaster_id"] = json!("141981764");
+        fake.helix.with(|state| state.rewards.push((reward, true)));
+    }
+    let actions = env.root().join("actions.toml");
+    std::fs::write(
+        &actions,
+        r#"[[actions]]
+name = "hydrate"
+
+[[actions.triggers]]
+type = "redemption"
+reward = "hydrate!"
+
+[[actions.steps]]
+type = "chat"
+text = "$(user) says drink water: $(input)"
+
+[[actions.steps]]
+type = "event"
+name = "confetti"
+
+[[actions]]
+name = "scene"
+
+[[actions.triggers]]
+type = "redemption"
+reward_id = "reward-scene"
+
+[[actions.steps]]
+type = "obs_scene"
+scene = "Just Chatting"
+
+[[actions.steps]]
+type = "chat"
+text = "never sent: the step before failed"
+"#,
+    )
+    .unwrap();
+    let summary = run_ok(&env, &["actions", "import", actions.to_str().unwrap()]);
+    assert!(summary.contains("2 action"), "{summary}");
+    let listed = run_ok(&env, &["actions", "list"]);
+    assert!(
+        listed.contains("hydrate") && listed.contains("redemption"),
+        "{listed}"
+    );
+
+    let client = support::client(&daemon);
+    let (hydrated, scene) = rt.block_on(async {
+        let mut stream = client
+            .subscribe(&["action.ran".into()], None)
+            .await
+            .unwrap();
+        fake.eventsub.send_raw(fake.eventsub.notification_frame(
+            "channel.channel_points_custom_reward_redemption.add",
+            redemption("redemption-1", "reward-hydrate", "Hydrate!"),
+        ));
+        let hydrated = tokio::time::timeout(Duration::from_secs(10), stream.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        fake.eventsub.send_raw(fake.eventsub.notification_frame(
+            "channel.channel_points_custom_reward_redemption.add",
+            redemption("redemption-2", "reward-scene", "Change scene"),
+        ));
+        let scene = tokio::time::timeout(Duration::from_secs(10), stream.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        (hydrated, scene)
+    });
+    assert_eq!(hydrated.data["action"], "hydrate");
+    assert_eq!(hydrated.data["trigger"], "redemption");
+    assert_eq!(hydrated.data["ok"], true, "{}", hydrated.data);
+    assert_eq!(hydrated.data["user"]["login"], "cooler_user");
+    assert_eq!(
+        fake.helix.chat_texts(),
+        vec!["Cooler_User says drink water: pogchamp"]
+    );
+    assert_eq!(wait_for_update(&fake, "redemption-1"), "FULFILLED");
+
+    assert_eq!(scene.data["action"], "scene");
+    assert_eq!(scene.data["ok"], false);
+    let steps = scene.data["steps"].as_array().unwrap();
+    assert_eq!(
+        steps.len(),
+        1,
+        "the failing step stops the action: {steps:?}"
+    );
+    assert!(
+        steps[0]["error"].as_str().unwrap().contains("OBS"),
+        "{steps:?}"
+    );
+    assert_eq!(wait_for_update(&fake, "redemption-2"), "CANCELED");
+    assert_eq!(
+        fake.helix.chat_texts().len(),
+        1,
+        "nothing after the failed step"
+    );
+
+    // Runs by name report each step; a failed one exits 1.
+    let ran = run_ok(&env, &["actions", "run", "hydrate", "--input", "now"]);
+    assert!(
+        ran.contains("1. chat ok") && ran.contains("2. event ok"),
+        "{ran}"
+    );
+    let failed = run_fails(&env, &["actions", "run", "scene"]);
+    assert!(failed.contains("action scene failed"), "{failed}");
+    let missing = run_fails(&env, &["actions", "run", "nope"]);
+    assert!(missing.contains("no action"), "{missing}");
+    let exported = run_ok(&env, &["actions", "export"]);
+    assert!(
+        exported.contains("name = \"hydrate\"")
+            && exported.contains("reward_id = \"reward-scene\""),
+        "{exported}"
+    );
+}

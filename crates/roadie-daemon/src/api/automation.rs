@@ -9,8 +9,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use roadie_protocol::{
-    AutomationDocument, CommandInfo, CommandTest, CommandTestResult, CommandUpsert, ImportSummary,
-    PointsAdjust, PointsBalance, PointsLink, ScriptTest, ScriptTestResult,
+    ActionInfo, ActionRun, ActionRunResult, AutomationDocument, CommandInfo, CommandTest,
+    CommandTestResult, CommandUpsert, ImportSummary, PointsAdjust, PointsBalance, PointsLink,
+    ScriptTest, ScriptTestResult,
 };
 
 use super::{ApiError, AppState};
@@ -221,4 +222,47 @@ pub async fn link(
             .link(&request.first, &request.second)
             .await?,
     ))
+}
+
+/// Every action.
+#[utoipa::path(get, path = "/api/v1/actions", security(("bearer" = [])), responses((status = 200, body = Vec<ActionInfo>)))]
+pub async fn list_actions(State(state): State<AppState>) -> Json<Vec<ActionInfo>> {
+    Json(state.automation.list_actions())
+}
+
+/// Runs an action by name and answers when it finished.
+#[utoipa::path(post, path = "/api/v1/actions/{name}/run", security(("bearer" = [])), request_body = ActionRun,
+    params(("name" = String, Path, description = "the action")),
+    responses((status = 200, body = ActionRunResult), (status = 404, body = roadie_protocol::ErrorBody)))]
+pub async fn run_action(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    request: Result<Json<ActionRun>, JsonRejection>,
+) -> Result<Json<ActionRunResult>, ApiError> {
+    let request = body(request)?;
+    Ok(Json(
+        state
+            .automation
+            .run_action_by_name(&name, request.user, request.input)
+            .await?,
+    ))
+}
+
+/// The actions as a TOML document.
+#[utoipa::path(get, path = "/api/v1/actions/export", security(("bearer" = [])), responses((status = 200, body = AutomationDocument)))]
+pub async fn export_actions(State(state): State<AppState>) -> Json<AutomationDocument> {
+    Json(AutomationDocument {
+        toml: state.automation.export_actions(),
+    })
+}
+
+/// Replaces every action with a TOML document's, checked whole first.
+#[utoipa::path(post, path = "/api/v1/actions/import", security(("bearer" = [])), request_body = AutomationDocument,
+    responses((status = 200, body = ImportSummary), (status = 400, body = roadie_protocol::ErrorBody)))]
+pub async fn import_actions(
+    State(state): State<AppState>,
+    request: Result<Json<AutomationDocument>, JsonRejection>,
+) -> Result<Json<ImportSummary>, ApiError> {
+    let document = body(request)?;
+    Ok(Json(state.automation.import_actions(&document.toml).await?))
 }

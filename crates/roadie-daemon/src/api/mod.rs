@@ -132,6 +132,10 @@ pub fn router(state: AppState) -> Router {
             delete(automation::remove_command),
         )
         .route("/api/v1/scripts/test", post(automation::test_script))
+        .route("/api/v1/actions", get(automation::list_actions))
+        .route("/api/v1/actions/export", get(automation::export_actions))
+        .route("/api/v1/actions/import", post(automation::import_actions))
+        .route("/api/v1/actions/{name}/run", post(automation::run_action))
         .route("/api/v1/points", get(automation::top))
         .route("/api/v1/points/adjust", post(automation::adjust))
         .route("/api/v1/points/link", post(automation::link))
@@ -220,7 +224,7 @@ async fn status(State(state): State<AppState>) -> Json<Status> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Roadie local API", description = "The daemon's HTTP and WebSocket API. Every endpoint but health needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)."),
-    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link),
+    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link, automation::list_actions, automation::run_action, automation::export_actions, automation::import_actions),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -151,7 +151,7 @@ fn parse_platform(text: &str) -> Result<Platform, AutomationError> {
         })
 }
 
-fn problems(errors: Vec<document::DocumentError>) -> CommandsError {
+pub(super) fn problems(errors: Vec<document::DocumentError>) -> CommandsError {
     CommandsError::Document(
         errors
             .into_iter()

@@ -3,6 +3,7 @@
 //! points, and the daemon's own events (`command.ran`, `points.changed`) go out on the
 //! bus. The rules live in `roadie-automation`; this module owns state, storage and I/O.
 
+mod actions;
 mod commands;
 mod points;
 mod scripts;
@@ -56,6 +57,7 @@ struct Inner {
     bus: EventBus,
     platforms: Mutex<Option<Arc<PlatformManager>>>,
     dispatcher: Mutex<Dispatcher>,
+    actions: Mutex<actions::Actions>,
     /// When each platform's stream went live (for `$(uptime)`).
     live_since: Mutex<HashMap<Platform, Timestamp>>,
     accrual: Mutex<MessageAccrual>,
@@ -79,12 +81,14 @@ impl Automation {
         let (inbox, inbox_receiver) = mpsc::channel(INBOX);
         let (points_queue, points_receiver) = mpsc::channel(POINTS_BATCH * 8);
         let dispatcher = commands::load(&store).await;
+        let actions = actions::load(&store).await;
         let automation = Automation {
             inner: Arc::new(Inner {
                 store,
                 bus,
                 platforms: Mutex::new(None),
                 dispatcher: Mutex::new(dispatcher),
+                actions: Mutex::new(actions),
                 live_since: Mutex::default(),
                 accrual: Mutex::new(MessageAccrual::new(AccrualPolicy::default())),
                 points_queue,
@@ -147,6 +151,13 @@ impl Automation {
             EventKind::ChatMessage { .. }
                 | EventKind::StreamOnline { .. }
                 | EventKind::StreamOffline { .. }
+                | EventKind::Redemption { .. }
+                | EventKind::Follow { .. }
+                | EventKind::Subscription { .. }
+                | EventKind::SubscriptionGift { .. }
+                | EventKind::Cheer { .. }
+                | EventKind::Raid { .. }
+                | EventKind::Tip { .. }
         )
     }
 
@@ -159,6 +170,10 @@ impl Automation {
     }
 
     fn handle(&self, event: Event) {
+        let has_actions = !lock(&self.inner.actions).is_empty();
+        if has_actions {
+            self.trigger_actions(event.platform, &event.kind);
+        }
         match event.kind {
             EventKind::ChatMessage {
                 message_id,
