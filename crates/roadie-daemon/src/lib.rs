@@ -108,7 +108,8 @@ pub async fn run(
     let bus = bus::EventBus::new(store.clone(), fanout);
 
     let (automation, automation_tasks) =
-        automation::Automation::new(store.clone(), bus.clone()).await;
+        automation::Automation::new(store.clone(), bus.clone(), data_dir.path().join("scripts"))
+            .await;
     let keystore_slot = Arc::new(keystore::KeystoreSlot::default());
     let platforms = Arc::new(platforms::PlatformManager::new(
         config.clone(),

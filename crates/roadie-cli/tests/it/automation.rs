@@ -445,11 +445,31 @@ scene = "Just Chatting"
 [[actions.steps]]
 type = "chat"
 text = "never sent: the step before failed"
+
+[[actions]]
+name = "dice"
+
+[[actions.triggers]]
+type = "command"
+name = "!dice"
+
+[[actions.steps]]
+type = "script"
+script = "dice"
 "#,
     )
     .unwrap();
     let summary = run_ok(&env, &["actions", "import", actions.to_str().unwrap()]);
-    assert!(summary.contains("2 action"), "{summary}");
+    assert!(summary.contains("3 action"), "{summary}");
+    let scripts = env.data_dir().join("scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    std::fs::write(
+        scripts.join("dice.js"),
+        "const n = (vars.get('rolls') || 0) + 1; vars.set('rolls', n);\n\
+         points.add(5);\n\
+         reply(user.name + ' rolled a ' + random(1, 6) + ' (roll #' + n + ')');",
+    )
+    .unwrap();
     let listed = run_ok(&env, &["actions", "list"]);
     assert!(
         listed.contains("hydrate") && listed.contains("redemption"),
@@ -510,6 +530,28 @@ text = "never sent: the step before failed"
         1,
         "nothing after the failed step"
     );
+
+    // A command trigger runs a script action: its variables persist between runs and
+    // its points go through the ledger.
+    for (n, id) in [(1, "dice-1"), (2, "dice-2")] {
+        fake.eventsub.send_chat(id, "!dice");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !fake
+            .helix
+            .chat_texts()
+            .iter()
+            .any(|text| text.ends_with(&format!("(roll #{n})")))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "roll {n} never came: {:?}",
+                fake.helix.chat_texts()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    // 5 per roll from the script, 1 per chat message.
+    wait_for_balance(&env, "twitch:viewer32", 12);
 
     // Runs by name report each step; a failed one exits 1.
     let ran = run_ok(&env, &["actions", "run", "hydrate", "--input", "now"]);

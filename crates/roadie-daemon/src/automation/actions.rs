@@ -436,9 +436,15 @@ impl Automation {
                     None => Err("the points change was not applied".into()),
                 }
             }
-            Step::Script { script } => Err(format!(
-                "script steps are not available in this build yet (script {script:?}); try it with `roadie scripts test`"
-            )),
+            Step::Script { script } => {
+                self.run_script_step(
+                    script,
+                    platform,
+                    context.user.clone(),
+                    context.input.clone(),
+                )
+                .await
+            }
             Step::Event { name, data } => {
                 self.publish(
                     EventKind::Custom {

@@ -9,7 +9,7 @@ use roadie_automation::document::{self, Document};
 use roadie_automation::template::VariableSet;
 use roadie_automation::{
     BuiltinCommand, CommandDef, CommandName, CommandSet, Dispatcher, Outcome, RoleGate, Template,
-    TimerDef,
+    Timer, TimerDef,
 };
 use roadie_core::{EventKind, Platform, Role, User};
 use roadie_protocol::{
@@ -510,11 +510,12 @@ impl Automation {
             dispatcher.set_count(&name, count);
         }
         *lock(&self.inner.dispatcher) = dispatcher;
+        *lock(&self.inner.timers) = parsed.timers.into_iter().map(Timer::new).collect();
         Ok(summary)
     }
 }
 
-fn timer_definition(timer: &StoredTimer) -> Result<TimerDef, String> {
+pub(super) fn timer_definition(timer: &StoredTimer) -> Result<TimerDef, String> {
     let message = Template::parse_for(&timer.message, VariableSet::Command)
         .map_err(|error| error.to_string())?;
     let mut def = TimerDef::new(

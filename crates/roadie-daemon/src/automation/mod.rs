@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use roadie_automation::{
-    AccrualPolicy, Dispatcher, Environment, FollowAge, MessageAccrual, parse_invocation,
+    AccrualPolicy, Dispatcher, Environment, FollowAge, MessageAccrual, Timer, parse_invocation,
 };
 use roadie_core::{Event, EventKind, Platform, Timestamp, User};
 use roadie_store::Store;
@@ -30,6 +30,8 @@ const INBOX: usize = 1024;
 /// Points earned in chat are written in batches this often (or when this many wait).
 const POINTS_FLUSH_EVERY: Duration = Duration::from_secs(1);
 const POINTS_BATCH: usize = 256;
+/// How often timers are checked.
+const TIMER_TICK: Duration = Duration::from_secs(5);
 
 /// Why an automation request failed, for the API to answer.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,7 @@ struct Inner {
     platforms: Mutex<Option<Arc<PlatformManager>>>,
     dispatcher: Mutex<Dispatcher>,
     actions: Mutex<actions::Actions>,
+    timers: Mutex<Vec<Timer>>,
     /// When each platform's stream went live (for `$(uptime)`).
     live_since: Mutex<HashMap<Platform, Timestamp>>,
     accrual: Mutex<MessageAccrual>,
@@ -65,6 +68,8 @@ struct Inner {
     /// The origin of the monotonic clock cooldowns run on (tokio's, so tests can pause it).
     clock_origin: tokio::time::Instant,
     inbox: mpsc::Sender<Event>,
+    /// Where action steps find script files.
+    scripts_dir: std::path::PathBuf,
 }
 
 /// What the automation loop needs to run; returned by [`Automation::new`].
@@ -77,11 +82,16 @@ pub struct AutomationTasks {
 impl Automation {
     /// A service over `store` and `bus`, with the commands stored so far. Platforms are
     /// attached later ([`Automation::attach_platforms`]): they need the service first.
-    pub async fn new(store: Store, bus: EventBus) -> (Automation, AutomationTasks) {
+    pub async fn new(
+        store: Store,
+        bus: EventBus,
+        scripts_dir: std::path::PathBuf,
+    ) -> (Automation, AutomationTasks) {
         let (inbox, inbox_receiver) = mpsc::channel(INBOX);
         let (points_queue, points_receiver) = mpsc::channel(POINTS_BATCH * 8);
         let dispatcher = commands::load(&store).await;
         let actions = actions::load(&store).await;
+        let timers = load_timers(&store).await;
         let automation = Automation {
             inner: Arc::new(Inner {
                 store,
@@ -89,11 +99,13 @@ impl Automation {
                 platforms: Mutex::new(None),
                 dispatcher: Mutex::new(dispatcher),
                 actions: Mutex::new(actions),
+                timers: Mutex::new(timers),
                 live_since: Mutex::default(),
                 accrual: Mutex::new(MessageAccrual::new(AccrualPolicy::default())),
                 points_queue,
                 clock_origin: tokio::time::Instant::now(),
                 inbox,
+                scripts_dir,
             }),
         };
         let tasks = AutomationTasks {
@@ -124,6 +136,20 @@ impl Automation {
         let points_shutdown = shutdown.clone();
         let flusher = tokio::spawn(async move {
             points.flush_points(points_receiver, points_shutdown).await;
+        });
+        let timers = self.clone();
+        let mut timers_shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(TIMER_TICK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        timers.run_timers().await;
+                    }
+                    () = stopping(&mut timers_shutdown) => break,
+                }
+            }
         });
         tokio::spawn(async move {
             loop {
@@ -199,6 +225,9 @@ impl Automation {
         user: User,
         text: String,
     ) {
+        for timer in lock(&self.inner.timers).iter_mut() {
+            timer.on_chat_line();
+        }
         let credit = lock(&self.inner.accrual).credit(platform, &user.id, &message_id, at);
         if let Some(entry) = credit {
             let change = points::chat_change(&user, entry);
@@ -212,6 +241,36 @@ impl Automation {
                 automation.run_command(platform, user, text).await;
             });
         }
+    }
+
+    /// Posts the timers that are due on every platform that is live; returns what
+    /// was due (timer name, platform, text), sent or not.
+    async fn run_timers(&self) -> Vec<(String, Platform, String)> {
+        let live: Vec<Platform> = lock(&self.inner.live_since).keys().copied().collect();
+        let now = self.monotonic_now();
+        let due: Vec<Timer> = lock(&self.inner.timers)
+            .iter_mut()
+            .filter_map(|timer| timer.poll(now, !live.is_empty()).then(|| timer.clone()))
+            .collect();
+        let platforms = self.platforms();
+        let mut posted = Vec::new();
+        for timer in due {
+            for platform in &live {
+                let snapshot = Snapshot {
+                    balance: 0,
+                    uptime: self.uptime(*platform),
+                    now: wall_now(),
+                };
+                let text = timer.render(*platform, &snapshot);
+                if let Some(platforms) = &platforms
+                    && let Err(error) = platforms.send_chat(Some(*platform), &text).await
+                {
+                    tracing::warn!(%error, timer = %timer.def().name, "could not post a timer");
+                }
+                posted.push((timer.def().name.clone(), *platform, text));
+            }
+        }
+        posted
     }
 
     /// The monotonic "now" cooldowns and timers run on.
@@ -272,6 +331,26 @@ impl Environment for Snapshot {
     }
 }
 
+async fn load_timers(store: &Store) -> Vec<Timer> {
+    let stored = match store.timers().await {
+        Ok(stored) => stored,
+        Err(error) => {
+            tracing::error!(%error, "could not read the timers; none will post");
+            return Vec::new();
+        }
+    };
+    stored
+        .iter()
+        .filter_map(|timer| match commands::timer_definition(timer) {
+            Ok(def) => Some(Timer::new(def)),
+            Err(error) => {
+                tracing::warn!(timer = %timer.name, %error, "a stored timer was skipped");
+                None
+            }
+        })
+        .collect()
+}
+
 /// A uniform integer in `low..=high` from the OS's random source.
 fn random_between(low: i64, high: i64) -> i64 {
     if high <= low {
@@ -302,6 +381,9 @@ fn wall_now() -> Timestamp {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod paused;
 
 #[cfg(test)]
 mod tests {

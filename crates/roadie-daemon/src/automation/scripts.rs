@@ -1,10 +1,13 @@
 //! Scripts in the daemon: `roadie scripts test` runs a script once in the sandbox,
-//! on a blocking thread, with a recording host (nothing it asks for takes effect).
+//! on a blocking thread, with a recording host (nothing it asks for takes effect);
+//! action steps run scripts from files with the daemon's host.
 
+use roadie_core::{EventKind, Platform, User};
 use roadie_protocol::{ScriptTest, ScriptTestResult};
-use roadie_scripts::{HostCall, Limits, ObsCall, RecordingHost, ScriptInput, ScriptUser};
+use roadie_scripts::{Host, HostCall, Limits, ObsCall, RecordingHost, ScriptInput, ScriptUser};
+use roadie_store::PointsChange;
 
-use super::{Automation, AutomationError};
+use super::{Automation, AutomationError, random_between, wall_now};
 
 fn describe(call: &HostCall) -> String {
     match call {
@@ -71,5 +74,210 @@ impl Automation {
                 elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
             },
         })
+    }
+}
+
+/// The host for scripts run by actions: points through the ledger, OBS and TTS not
+/// available yet. Runs on the blocking thread that runs the script; reaches the
+/// async services through the runtime handle.
+struct DaemonHost {
+    automation: Automation,
+    handle: tokio::runtime::Handle,
+    platform: Platform,
+    caller: Option<User>,
+    /// Points changes made, to report as `points.changed` after the run.
+    changes: Vec<(Platform, User, i64, i64)>,
+}
+
+impl DaemonHost {
+    fn account(&self, login: Option<&str>) -> Result<(Platform, User), String> {
+        match login {
+            None => match (&self.caller, self.platform) {
+                (Some(user), platform) if platform != Platform::Roadie => {
+                    Ok((platform, user.clone()))
+                }
+                _ => Err("this run has no viewer; name one: points.get(\"login\")".into()),
+            },
+            Some(login) => {
+                let rows = self
+                    .handle
+                    .block_on(self.automation.resolve_viewer(login))
+                    .map_err(|error| error.to_string())?;
+                let row = &rows[0];
+                Ok((
+                    row.platform,
+                    User {
+                        id: row.user_id.clone(),
+                        login: row.login.clone(),
+                        name: row.name.clone(),
+                        roles: Vec::new(),
+                    },
+                ))
+            }
+        }
+    }
+}
+
+impl Host for DaemonHost {
+    fn points_get(&mut self, login: Option<&str>) -> Result<i64, String> {
+        let (platform, user) = self.account(login)?;
+        self.handle
+            .block_on(self.automation.inner.store.balance(platform, user.id))
+            .map(|balance| balance.unwrap_or(0))
+            .map_err(|error| error.to_string())
+    }
+
+    fn points_add(&mut self, login: Option<&str>, delta: i64) -> Result<i64, String> {
+        let (platform, user) = self.account(login)?;
+        let change = PointsChange {
+            platform,
+            user_id: user.id.clone(),
+            login: user.login.clone(),
+            name: user.name.clone(),
+            delta,
+            reason: "script".into(),
+            at_ms: wall_now().unix_ms(),
+            source_key: None,
+            allow_negative_balance: false,
+        };
+        let applied = self
+            .handle
+            .block_on(self.automation.inner.store.apply_points(vec![change]))
+            .map_err(|error| error.to_string())?;
+        match applied.into_iter().next() {
+            Some(Ok(balance)) => {
+                self.changes.push((platform, user, delta, balance));
+                Ok(balance)
+            }
+            Some(Err(refused)) => Err(refused.to_string()),
+            None => Err("the points change was not applied".into()),
+        }
+    }
+
+    fn random(&mut self, low: i64, high: i64) -> i64 {
+        random_between(low, high)
+    }
+
+    fn obs(&mut self, _call: ObsCall) -> Result<(), String> {
+        Err("OBS control is not available in this build yet".into())
+    }
+
+    fn tts_say(&mut self, _text: &str) -> Result<(), String> {
+        Err("text to speech is not available in this build yet".into())
+    }
+}
+
+impl Automation {
+    /// Where an action's `script = "name"` is looked for: `<data-dir>/scripts/name`
+    /// (`.js` added when the name has no extension), or an absolute path.
+    fn script_path(&self, name: &str) -> std::path::PathBuf {
+        let path = std::path::Path::new(name);
+        if path.is_absolute() {
+            return path.to_path_buf();
+        }
+        let mut path = self.inner.scripts_dir.join(name);
+        if path.extension().is_none() {
+            path.set_extension("js");
+        }
+        path
+    }
+
+    /// Runs a script step: the viewer and input from the trigger, the variables the
+    /// script kept last time; replies go to chat, variables are saved.
+    pub(super) async fn run_script_step(
+        &self,
+        script: &str,
+        platform: Platform,
+        user: Option<User>,
+        input: Option<String>,
+    ) -> Result<(), String> {
+        let path = self.script_path(script);
+        let reading = path.clone();
+        let source = tokio::task::spawn_blocking(move || std::fs::read_to_string(reading))
+            .await
+            .map_err(|error| error.to_string())?
+            .map_err(|error| format!("cannot read script {}: {error}", path.display()))?;
+        let store = &self.inner.store;
+        let vars = store
+            .script(script.to_owned())
+            .await
+            .map_err(|error| error.to_string())?
+            .and_then(|stored| serde_json::from_str(&stored.vars).ok())
+            .unwrap_or_default();
+        let script_user = user
+            .as_ref()
+            .map(|user| ScriptUser {
+                id: user.id.clone(),
+                login: user.login.clone(),
+                name: user.name.clone(),
+                platform: platform.as_str().to_owned(),
+                roles: user
+                    .roles
+                    .iter()
+                    .map(|role| role.as_str().to_owned())
+                    .collect(),
+            })
+            .unwrap_or_default();
+        let input = ScriptInput {
+            script_name: script.to_owned(),
+            user: script_user,
+            args: input
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            vars,
+        };
+        let mut host = DaemonHost {
+            automation: self.clone(),
+            handle: tokio::runtime::Handle::current(),
+            platform,
+            caller: user,
+            changes: Vec::new(),
+        };
+        let code = source.clone();
+        let (outcome, host) = tokio::task::spawn_blocking(move || {
+            let outcome = roadie_scripts::run(&code, input, &mut host, &Limits::default());
+            (outcome, host)
+        })
+        .await
+        .map_err(|error| format!("the sandbox failed: {error}"))?;
+        for (platform, user, delta, balance) in host.changes {
+            self.publish(
+                EventKind::PointsChanged {
+                    user,
+                    delta,
+                    balance,
+                    reason: "script".into(),
+                },
+                platform,
+            )
+            .await;
+        }
+        let output = outcome.map_err(|error| error.to_string())?;
+        let vars = serde_json::Value::Object(output.vars).to_string();
+        store
+            .upsert_script(script.to_owned(), source)
+            .await
+            .and(
+                store
+                    .set_script_vars(script.to_owned(), vars)
+                    .await
+                    .map(|_| ()),
+            )
+            .map_err(|error| format!("could not save the script's variables: {error}"))?;
+        if !output.replies.is_empty() {
+            let platforms = self
+                .platforms()
+                .ok_or("no platform is connected to send the script's replies to")?;
+            let target = (platform != Platform::Roadie).then_some(platform);
+            for reply in output.replies {
+                platforms
+                    .send_chat(target, &reply)
+                    .await
+                    .map_err(|error| error.to_string())?;
+            }
+        }
+        Ok(())
     }
 }
