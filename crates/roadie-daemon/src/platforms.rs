@@ -164,6 +164,12 @@ impl PlatformSink for DaemonSink {
         })
     }
 
+    fn chatters(&self, at: Timestamp, chatters: Vec<roadie_core::User>) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.automation.watched(self.platform, at, chatters).await;
+        })
+    }
+
     fn analytics(&self, sample: AnalyticsSample) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let sample = StreamSample {

@@ -143,18 +143,13 @@ pub async fn poll_once(helix: &Helix, user_id: &str, sink: &dyn PlatformSink) {
         .await
         .ok()
         .map(|total| total.total);
-    let chatters = helix
-        .get::<Total>(
-            "/chat/chatters",
-            &[
-                ("broadcaster_id", user_id),
-                ("moderator_id", user_id),
-                ("first", "1"),
-            ],
-        )
-        .await
-        .ok()
-        .map(|total| total.total);
+    let chatters = match chatter_list(helix, user_id).await {
+        Some((total, list)) => {
+            sink.chatters(at, list).await;
+            Some(total)
+        }
+        None => None,
+    };
     sink.analytics(roadie_platform::AnalyticsSample {
         at,
         viewers: Some(viewers),
@@ -162,6 +157,67 @@ pub async fn poll_once(helix: &Helix, user_id: &str, sink: &dyn PlatformSink) {
         chatters,
     })
     .await;
+}
+
+#[derive(Deserialize)]
+struct Chatter {
+    user_id: String,
+    user_login: String,
+    user_name: String,
+}
+
+#[derive(Deserialize)]
+struct ChatterPage {
+    data: Vec<Chatter>,
+    #[serde(default)]
+    pagination: Option<Pagination>,
+    total: u64,
+}
+
+#[derive(Deserialize)]
+struct Pagination {
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+/// Most chatters listed per poll (Twitch pages hold 1,000): enough for watch-time
+/// points in any channel Roadie's users run, without unbounded polling.
+const MAX_CHATTER_PAGES: usize = 20;
+
+/// The chat's total and its people (`None` when the token may not list them).
+async fn chatter_list(helix: &Helix, user_id: &str) -> Option<(u64, Vec<roadie_core::User>)> {
+    let mut people = Vec::new();
+    let mut total = 0;
+    let mut after: Option<String> = None;
+    for _ in 0..MAX_CHATTER_PAGES {
+        let mut query = vec![
+            ("broadcaster_id", user_id),
+            ("moderator_id", user_id),
+            ("first", "1000"),
+        ];
+        if let Some(cursor) = after.as_deref() {
+            query.push(("after", cursor));
+        }
+        let page = match helix.get::<ChatterPage>("/chat/chatters", &query).await {
+            Ok(page) => page,
+            Err(error) => {
+                tracing::debug!(%error, "listing chatters failed");
+                return (!people.is_empty()).then_some((total, people));
+            }
+        };
+        total = page.total;
+        people.extend(page.data.into_iter().map(|chatter| roadie_core::User {
+            id: chatter.user_id,
+            login: chatter.user_login,
+            name: chatter.user_name,
+            roles: Vec::new(),
+        }));
+        match page.pagination.and_then(|pagination| pagination.cursor) {
+            Some(cursor) if !cursor.is_empty() => after = Some(cursor),
+            _ => break,
+        }
+    }
+    Some((total, people))
 }
 
 /// Persists rotated token sets (the keystore). Called before a new token is used.

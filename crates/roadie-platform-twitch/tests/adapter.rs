@@ -290,12 +290,22 @@ async fn while_live_viewers_followers_and_chatters_are_polled() {
             .any(|get| get == "/channels/followers?broadcaster_id=141981764&first=1"),
         "{gets:?}"
     );
+    // The whole chatter list, page by page, for watch-time points.
     assert!(
-        gets.iter()
-            .any(|get| get
-                == "/chat/chatters?broadcaster_id=141981764&moderator_id=141981764&first=1"),
+        gets.iter().any(|get| get
+            == "/chat/chatters?broadcaster_id=141981764&moderator_id=141981764&first=1000"),
         "{gets:?}"
     );
+    assert!(
+        gets.iter().any(|get| get.starts_with(
+            "/chat/chatters?broadcaster_id=141981764&moderator_id=141981764&first=1000&after="
+        )),
+        "{gets:?}"
+    );
+    let lists = sink.chatters.lock().unwrap().clone();
+    let logins: Vec<&str> = lists[0].iter().map(|user| user.login.as_str()).collect();
+    assert_eq!(logins, ["smittysmithers"], "the docs example's chatter");
+    assert_eq!(lists[0][0].id, "128393656");
     stop.fire();
     tokio::time::timeout(Duration::from_secs(5), running)
         .await

@@ -33,6 +33,8 @@ pub struct RecordingSink {
     pub states: Mutex<Vec<(ConnectionState, String)>>,
     /// Analytics samples, in order.
     pub samples: Mutex<Vec<crate::AnalyticsSample>>,
+    /// Chatter lists, in order.
+    pub chatters: Mutex<Vec<Vec<roadie_core::User>>>,
 }
 
 impl PlatformSink for RecordingSink {
@@ -47,6 +49,17 @@ impl PlatformSink for RecordingSink {
         if let Ok(mut states) = self.states.lock() {
             states.push((state, detail));
         }
+    }
+
+    fn chatters(
+        &self,
+        _at: roadie_core::Timestamp,
+        chatters: Vec<roadie_core::User>,
+    ) -> BoxFuture<'_, ()> {
+        if let Ok(mut lists) = self.chatters.lock() {
+            lists.push(chatters);
+        }
+        Box::pin(std::future::ready(()))
     }
 
     fn analytics(&self, sample: crate::AnalyticsSample) -> BoxFuture<'_, ()> {

@@ -64,6 +64,16 @@ pub trait PlatformSink: Send + Sync {
     fn event(&self, event: Event) -> BoxFuture<'_, ()>;
     /// The connection's state changed.
     fn status(&self, state: ConnectionState, detail: String);
+    /// The people in chat right now (polled about once a minute while live), for
+    /// watch-time points. Platforms that cannot list chatters never call it.
+    fn chatters(
+        &self,
+        at: roadie_core::Timestamp,
+        chatters: Vec<roadie_core::User>,
+    ) -> BoxFuture<'_, ()> {
+        let _ = (at, chatters);
+        Box::pin(std::future::ready(()))
+    }
     /// A polled analytics sample.
     fn analytics(&self, sample: AnalyticsSample) -> BoxFuture<'_, ()> {
         let _ = sample;

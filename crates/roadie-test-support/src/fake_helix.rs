@@ -285,13 +285,24 @@ async fn chatters(
     headers: HeaderMap,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
-    totals(
+    // Like Twitch: the docs example's page carries a cursor; the page after it is the
+    // last (empty, no cursor).
+    let last_page = crate::query_pairs(query.clone()).contains_key("after");
+    let answer = totals(
         &state,
         &headers,
         "/chat/chatters",
         query,
         CHATTERS,
         |state| state.chatters,
+    );
+    if !last_page || answer.status() != StatusCode::OK {
+        return answer;
+    }
+    let total = state.lock().map(|state| state.chatters).unwrap_or(0);
+    with_rate_headers(
+        Json(json!({"data": [], "pagination": {}, "total": total})).into_response(),
+        799,
     )
 }
 

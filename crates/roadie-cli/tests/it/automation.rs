@@ -193,7 +193,7 @@ fn a_twitch_chat_command_is_answered_and_chat_earns_points_once() {
     let rt = support::runtime();
     let fake = rt.block_on(FakeTwitch::start());
     let env = support::env();
-    env.write_config(&fake.config_section());
+    env.write_config(&format!("{}poll_seconds = 1\n", fake.config_section()));
     let daemon: RunningDaemon = env.spawn_daemon();
     let imported = env.run(&["auth", "import", "twitch"], Some(&token_json(&fake)));
     assert!(imported.status.success());
@@ -272,6 +272,20 @@ fn a_twitch_chat_command_is_answered_and_chat_earns_points_once() {
     assert_eq!(top[0]["balance"], 11);
     let unknown = run_fails(&env, &["points", "balance", "nobody"]);
     assert!(unknown.contains("no viewer nobody"), "{unknown}");
+
+    // Watch time: while live, everyone Twitch lists in chat earns 10 points a minute,
+    // once per minute however often Roadie polls (here every second).
+    fake.helix.with(|state| {
+        state.live = true;
+        state.chatters = 8;
+    });
+    wait_for_balance(&env, "twitch:smittysmithers", 10);
+    std::thread::sleep(Duration::from_millis(3500));
+    let watched = balance(&env, "twitch:smittysmithers");
+    assert!(
+        watched == 10 || watched == 20,
+        "credited per poll, not per minute: {watched}"
+    );
 }
 
 #[test]

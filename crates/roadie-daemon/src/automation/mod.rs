@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use roadie_automation::{
-    AccrualPolicy, Dispatcher, Environment, FollowAge, MessageAccrual, Timer, parse_invocation,
+    AccrualPolicy, Dispatcher, Environment, FollowAge, MessageAccrual, Timer, WatchAccrual,
+    parse_invocation,
 };
 use roadie_core::{Event, EventKind, Platform, Timestamp, User};
 use roadie_store::Store;
@@ -64,6 +65,7 @@ struct Inner {
     /// When each platform's stream went live (for `$(uptime)`).
     live_since: Mutex<HashMap<Platform, Timestamp>>,
     accrual: Mutex<MessageAccrual>,
+    watch_accrual: Mutex<WatchAccrual>,
     points_queue: mpsc::Sender<roadie_store::PointsChange>,
     /// The origin of the monotonic clock cooldowns run on (tokio's, so tests can pause it).
     clock_origin: tokio::time::Instant,
@@ -102,6 +104,7 @@ impl Automation {
                 timers: Mutex::new(timers),
                 live_since: Mutex::default(),
                 accrual: Mutex::new(MessageAccrual::new(AccrualPolicy::default())),
+                watch_accrual: Mutex::new(WatchAccrual::new(AccrualPolicy::default())),
                 points_queue,
                 clock_origin: tokio::time::Instant::now(),
                 inbox,
@@ -170,6 +173,30 @@ impl Automation {
         })
     }
 
+    /// The people in chat on `platform` at `at` (a poll about once a minute while
+    /// live): each earns watch-time points once per minute.
+    pub async fn watched(&self, platform: Platform, at: Timestamp, chatters: Vec<User>) {
+        let minute = at.unix_ms().div_euclid(60_000);
+        let entries = lock(&self.inner.watch_accrual).credit(
+            platform,
+            minute,
+            chatters.iter().map(|user| user.id.as_str()),
+        );
+        let by_id: HashMap<&str, &User> = chatters
+            .iter()
+            .map(|user| (user.id.as_str(), user))
+            .collect();
+        for entry in entries {
+            let Some(user) = by_id.get(entry.account.user_id.as_str()) else {
+                continue;
+            };
+            let change = points::ledger_change(user, entry);
+            if self.inner.points_queue.send(change).await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Whether automation reacts to this kind of platform event.
     pub fn wants(&self, event: &Event) -> bool {
         matches!(
@@ -230,7 +257,7 @@ impl Automation {
         }
         let credit = lock(&self.inner.accrual).credit(platform, &user.id, &message_id, at);
         if let Some(entry) = credit {
-            let change = points::chat_change(&user, entry);
+            let change = points::ledger_change(&user, entry);
             if self.inner.points_queue.try_send(change).is_err() {
                 tracing::warn!("points for chat are backed up; one credit skipped");
             }

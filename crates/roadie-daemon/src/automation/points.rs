@@ -48,8 +48,8 @@ impl From<StoreError> for PointsApiError {
     }
 }
 
-/// A chat credit as a ledger change.
-pub(super) fn chat_change(user: &User, entry: Entry) -> PointsChange {
+/// An accrual credit (chat or watch time) as a ledger change.
+pub(super) fn ledger_change(user: &User, entry: Entry) -> PointsChange {
     PointsChange {
         platform: entry.account.platform,
         user_id: entry.account.user_id,
