@@ -744,6 +744,24 @@ impl PlatformManager {
         Ok((adapter, broadcaster))
     }
 
+    /// When a viewer followed the channel on `platform` (`Ok(None)`: not following);
+    /// an error when the platform does not say.
+    pub async fn followed_at(
+        &self,
+        platform: PlatformId,
+        user_id: &str,
+    ) -> Result<Option<Timestamp>, PlatformError> {
+        if platform != PlatformId::Twitch {
+            return Err(PlatformError::NotAvailable(format!(
+                "{platform} does not report follow dates"
+            )));
+        }
+        let (adapter, broadcaster) = self.twitch_rewards()?;
+        roadie_platform_twitch::adapter::followed_at(adapter.helix(), &broadcaster, user_id)
+            .await
+            .map_err(helix_error)
+    }
+
     /// Roadie's own Twitch rewards.
     pub async fn rewards(&self) -> Result<Vec<CustomReward>, PlatformError> {
         let (adapter, broadcaster) = self.twitch_rewards()?;

@@ -160,6 +160,30 @@ pub async fn poll_once(helix: &Helix, user_id: &str, sink: &dyn PlatformSink) {
 }
 
 #[derive(Deserialize)]
+struct Follower {
+    followed_at: String,
+}
+
+/// When `user_id` followed `broadcaster`'s channel (`None`: not following). Needs
+/// `moderator:read:followers`.
+pub async fn followed_at(
+    helix: &Helix,
+    broadcaster: &str,
+    user_id: &str,
+) -> Result<Option<roadie_core::Timestamp>, HelixError> {
+    let list: crate::helix::DataList<Follower> = helix
+        .get(
+            "/channels/followers",
+            &[("broadcaster_id", broadcaster), ("user_id", user_id)],
+        )
+        .await?;
+    Ok(list
+        .data
+        .first()
+        .and_then(|follower| crate::eventsub::parse_time(&follower.followed_at)))
+}
+
+#[derive(Deserialize)]
 struct Chatter {
     user_id: String,
     user_login: String,

@@ -227,30 +227,55 @@ fn a_twitch_chat_command_is_answered_and_chat_earns_points_once() {
     );
     assert_eq!(fake.helix.chat_texts(), vec![reply]);
 
+    // $(followage) asks Twitch when this viewer followed (the docs example: May 2022).
+    run_ok(
+        &env,
+        &[
+            "commands",
+            "add",
+            "!age",
+            "$(user) has followed for $(followage)",
+        ],
+    );
+    fake.eventsub.send_chat("chat-age", "!age");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.helix.chat_texts().len() < 2 {
+        assert!(Instant::now() < deadline, "!age was not answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let age = fake.helix.chat_texts()[1].clone();
+    assert!(age.contains("has followed for 4y"), "{age}");
+    assert!(fake.helix.with(|state| {
+        state
+            .gets
+            .iter()
+            .any(|get| get.starts_with("/channels/followers?broadcaster_id=141981764&user_id="))
+    }));
+
     // One point per chat message; Twitch redelivering a message (a new frame with the
     // same message) credits nothing twice.
-    wait_for_balance(&env, "twitch:viewer32", 1);
+    wait_for_balance(&env, "twitch:viewer32", 2);
     let repeated = fake.eventsub.notification_frame(
         "channel.chat.message",
         FakeEventSub::chat_event("chat-1", "!hello"),
     );
     fake.eventsub.send_raw(repeated);
     fake.eventsub.send_chat("chat-2", "just chatting");
-    wait_for_balance(&env, "viewer32", 2);
+    wait_for_balance(&env, "viewer32", 3);
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(
         balance(&env, "viewer32"),
-        2,
+        3,
         "a replayed message credited again"
     );
 
     // Give, take (never below zero), and link another account into one balance.
     run_ok(&env, &["points", "give", "twitch:viewer32", "10"]);
-    assert_eq!(balance(&env, "viewer32"), 12);
+    assert_eq!(balance(&env, "viewer32"), 13);
     let refused = run_fails(&env, &["points", "take", "viewer32", "100"]);
     assert!(refused.contains("not enough points"), "{refused}");
     run_ok(&env, &["points", "take", "viewer32", "2"]);
-    assert_eq!(balance(&env, "viewer32"), 10);
+    assert_eq!(balance(&env, "viewer32"), 11);
     fake.eventsub.send_raw(fake.eventsub.notification_frame(
         "channel.chat.message",
         chat_from("chat-3", "hi from my alt", "9001", "altaccount"),
@@ -261,15 +286,15 @@ fn a_twitch_chat_command_is_answered_and_chat_earns_points_once() {
         &["points", "link", "viewer32", "altaccount", "--json"],
     ))
     .unwrap();
-    assert_eq!(linked["balance"], 11);
+    assert_eq!(linked["balance"], 12);
     assert_eq!(linked["accounts"].as_array().unwrap().len(), 2);
     assert_eq!(
         balance(&env, "altaccount"),
-        11,
+        12,
         "linked accounts share one balance"
     );
     let top: Value = serde_json::from_str(&run_ok(&env, &["points", "top", "--json"])).unwrap();
-    assert_eq!(top[0]["balance"], 11);
+    assert_eq!(top[0]["balance"], 12);
     let unknown = run_fails(&env, &["points", "balance", "nobody"]);
     assert!(unknown.contains("no viewer nobody"), "{unknown}");
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use roadie_automation::action::{Admission, RunId, RunQueue};
 use roadie_automation::document::{self, Document};
-use roadie_automation::{ActionDef, OnError, Step, TriggerContext};
+use roadie_automation::{ActionDef, FollowAge, OnError, Step, TriggerContext};
 use roadie_core::{EventKind, Platform, RedemptionStatus, StepOutcome, User};
 use roadie_protocol::{ActionInfo, ActionRunResult, ActionStepResult, ImportSummary};
 use roadie_store::{PointsChange, StoredAction};
@@ -476,6 +476,8 @@ impl Automation {
             balance,
             uptime: self.uptime(platform),
             now: wall_now(),
+            // Follow dates are looked up for chat commands only.
+            followage: FollowAge::Unknown,
         }
     }
 }

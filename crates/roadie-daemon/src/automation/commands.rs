@@ -8,8 +8,8 @@ use roadie_automation::builtin::{commands_reply, points_reply, uptime_reply};
 use roadie_automation::document::{self, Document};
 use roadie_automation::template::VariableSet;
 use roadie_automation::{
-    BuiltinCommand, CommandDef, CommandName, CommandSet, Dispatcher, Outcome, RoleGate, Template,
-    Timer, TimerDef,
+    BuiltinCommand, CommandDef, CommandName, CommandSet, Dispatcher, FollowAge, Outcome, RoleGate,
+    Template, Timer, TimerDef,
 };
 use roadie_core::{EventKind, Platform, Role, User};
 use roadie_protocol::{
@@ -280,6 +280,7 @@ impl Automation {
             balance,
             uptime: self.uptime(platform),
             now: wall_now(),
+            followage: FollowAge::Unknown,
         };
         let outcome = lock(&self.inner.dispatcher).preview(
             &request.line,
@@ -379,6 +380,7 @@ impl Automation {
             balance,
             uptime: self.uptime(platform),
             now: wall_now(),
+            followage: self.followage_for(&text, platform, &user).await,
         };
         let outcome = lock(&self.inner.dispatcher).evaluate(
             &text,

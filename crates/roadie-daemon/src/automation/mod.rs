@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use roadie_automation::{
-    AccrualPolicy, Dispatcher, Environment, FollowAge, MessageAccrual, Timer, WatchAccrual,
-    parse_invocation,
+    AccrualPolicy, Dispatcher, Environment, FollowAge, MessageAccrual, Timer, Variable,
+    WatchAccrual, parse_invocation,
 };
 use roadie_core::{Event, EventKind, Platform, Timestamp, User};
 use roadie_store::Store;
@@ -287,6 +287,7 @@ impl Automation {
                     balance: 0,
                     uptime: self.uptime(*platform),
                     now: wall_now(),
+                    followage: FollowAge::Unknown,
                 };
                 let text = timer.render(*platform, &snapshot);
                 if let Some(platforms) = &platforms
@@ -298,6 +299,35 @@ impl Automation {
             }
         }
         posted
+    }
+
+    /// How long `user` has followed on `platform`, looked up only when `line` runs a
+    /// command whose template shows it.
+    async fn followage_for(&self, line: &str, platform: Platform, user: &User) -> FollowAge {
+        let wanted = parse_invocation(line).is_some_and(|invocation| {
+            lock(&self.inner.dispatcher)
+                .commands()
+                .lookup(invocation.word)
+                .is_some_and(|def| {
+                    def.template
+                        .variables()
+                        .any(|variable| variable == Variable::FollowAge)
+                })
+        });
+        let Some(platforms) = self.platforms().filter(|_| wanted) else {
+            return FollowAge::Unknown;
+        };
+        match platforms.followed_at(platform, &user.id).await {
+            Ok(Some(since)) => {
+                let age = wall_now().unix_ms().saturating_sub(since.unix_ms());
+                FollowAge::Since(Duration::from_millis(u64::try_from(age).unwrap_or(0)))
+            }
+            Ok(None) => FollowAge::NotFollowing,
+            Err(error) => {
+                tracing::debug!(%error, "no follow date");
+                FollowAge::Unknown
+            }
+        }
     }
 
     /// The monotonic "now" cooldowns and timers run on.
@@ -333,6 +363,7 @@ struct Snapshot {
     balance: i64,
     uptime: Option<Duration>,
     now: Timestamp,
+    followage: FollowAge,
 }
 
 impl Environment for Snapshot {
@@ -345,8 +376,7 @@ impl Environment for Snapshot {
     }
 
     fn followage(&self, _platform: Platform, _user: &User) -> FollowAge {
-        // No platform adapter reports follow dates yet; the template says "unknown".
-        FollowAge::Unknown
+        self.followage
     }
 
     fn now(&self) -> Timestamp {
