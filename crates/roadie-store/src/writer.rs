@@ -99,6 +99,7 @@ pub(crate) fn spawn(
         entropy: RandomState::new(),
         counter: 0,
         on_commit,
+        rows_since_checkpoint: 0,
     };
     std::thread::Builder::new()
         .name("roadie-db-writer".into())
@@ -115,6 +116,8 @@ struct Writer {
     entropy: RandomState,
     counter: u64,
     on_commit: CommitHook,
+    /// Rows written since the last WAL checkpoint (see [`Writer::checkpoint_if_due`]).
+    rows_since_checkpoint: usize,
 }
 
 impl Writer {
@@ -209,6 +212,7 @@ impl Writer {
             };
             let _ = ack.send(outcome);
         }
+        let jobs_count = jobs.len();
         for job in jobs {
             job.finish(commit.clone());
         }
@@ -218,7 +222,28 @@ impl Writer {
         for waiter in waiters {
             let _ = waiter.send(());
         }
+        if commit.is_ok() {
+            self.rows_since_checkpoint += stored.len() + jobs_count;
+            self.checkpoint_if_due();
+        }
         shutdown
+    }
+
+    /// Copies the WAL back into the database file now and then. SQLite's automatic
+    /// checkpoint would run inside COMMIT, before the commit hook, holding back the
+    /// fan-out of the events just committed; here it runs after everyone was told.
+    fn checkpoint_if_due(&mut self) {
+        if self.rows_since_checkpoint < CHECKPOINT_EVERY_ROWS {
+            return;
+        }
+        self.rows_since_checkpoint = 0;
+        // PASSIVE: never waits for readers; what it cannot copy now, a later one will.
+        if let Err(error) = self
+            .connection
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            tracing::warn!(%error, "WAL checkpoint failed");
+        }
     }
 
     /// Inserts gathered fire-and-forget events together; if that fails, one by one, so
@@ -313,6 +338,10 @@ impl Writer {
         }
     }
 }
+
+/// Rows (or jobs) committed between WAL checkpoints: about what SQLite's default of
+/// 1,000 pages holds for typical events.
+const CHECKPOINT_EVERY_ROWS: usize = 2_000;
 
 /// Rows per multi-row INSERT: one statement per chunk instead of one per event
 /// (statement start-up and cursor set-up dominate the cost of a small row).

@@ -203,6 +203,34 @@ fn events_are_committed_before_the_hook_sees_them_and_come_back_in_order() {
 }
 
 #[test]
+fn the_writer_checkpoints_the_wal_into_the_database_file() {
+    // SQLite's own checkpoint is off (it would run inside COMMIT, before the fan-out);
+    // the writer's must still move the log into the file, or the WAL grows forever.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roadie.db");
+    let before = runtime().block_on(async {
+        let (store, _) = Store::open(&path, StoreOptions::default(), no_hook()).unwrap();
+        store.flush().await.unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+        for chunk in 0..50 {
+            store
+                .append_events_acked((chunk * 200..(chunk + 1) * 200).map(custom).collect())
+                .await
+                .unwrap();
+        }
+        // Keep the store open: closing it would checkpoint on its own.
+        let after = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            after > before + 200_000,
+            "10,000 events never reached the database file: {before} -> {after} bytes"
+        );
+        store.close(std::time::Duration::from_secs(5)).await;
+        before
+    });
+    assert!(before > 0);
+}
+
+#[test]
 fn ids_keep_increasing_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("roadie.db");
