@@ -3,15 +3,17 @@
 //! ephemeral port) and handles on the daemons it starts.
 //!
 //! And fake servers, each speaking its real wire protocol on 127.0.0.1:0 and built
-//! from real captured payloads: `fake_eventsub` (Twitch EventSub WebSocket) and
-//! `fake_oauth` (an OAuth provider with Twitch's endpoints and error bodies). Kick,
-//! YouTube and OBS fakes come with their adapters.
+//! from real captured payloads: `fake_eventsub` (Twitch EventSub WebSocket),
+//! `fake_helix` (Twitch's API), `fake_oauth` (an OAuth provider with Twitch's endpoints
+//! and error bodies) and `fake_obs` (obs-websocket v5). Kick and YouTube fakes come
+//! with their adapters.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod fake_eventsub;
 pub mod fake_helix;
 pub mod fake_oauth;
+pub mod fake_obs;
 pub mod fake_twitch;
 
 use std::io::Write;
