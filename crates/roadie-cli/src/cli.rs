@@ -62,6 +62,8 @@ pub enum Command {
     Points(PointsArgs),
     /// Actions: list, run by name, export and import.
     Actions(ActionsArgs),
+    /// OBS: status, scenes, sources, streaming and recording.
+    Obs(ObsArgs),
     /// Measure start-up time, idle memory and event throughput.
     Bench(BenchArgs),
 }
@@ -317,5 +319,41 @@ pub enum ActionsAction {
     Import {
         /// The TOML file (`-` for stdin).
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ObsArgs {
+    #[command(subcommand)]
+    pub action: ObsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ObsAction {
+    /// The connection to OBS and its scenes.
+    Status,
+    /// Switch the program scene.
+    Scene {
+        /// The scene.
+        name: String,
+    },
+    /// Show, hide or toggle a source in a scene.
+    Source {
+        /// The scene.
+        scene: String,
+        /// The source.
+        source: String,
+        /// on, off or toggle.
+        state: String,
+    },
+    /// Start or stop streaming.
+    Stream {
+        /// start or stop.
+        action: String,
+    },
+    /// Start or stop recording.
+    Record {
+        /// start or stop.
+        action: String,
     },
 }

@@ -20,6 +20,7 @@ use roadie_protocol::{
     CommandTestResult, CommandUpsert, ImportSummary, PointsAdjust, PointsBalance, PointsLink,
     ScriptTest, ScriptTestResult,
 };
+use roadie_protocol::{ObsInfo, ObsOutputChange, ObsSceneChange, ObsSourceChange, ObsSourceShown};
 
 /// What a call to the daemon can end in.
 #[derive(Debug, thiserror::Error)]
@@ -390,6 +391,42 @@ impl Client {
                 .json(&body),
         )
         .await
+    }
+
+    /// `GET /api/v1/obs`.
+    pub async fn obs(&self) -> Result<ObsInfo, ClientError> {
+        self.call(self.request(Method::GET, "/api/v1/obs")).await
+    }
+
+    /// `POST /api/v1/obs/scene`.
+    pub async fn obs_scene(&self, scene: &str) -> Result<(), ClientError> {
+        let body = ObsSceneChange {
+            scene: scene.to_owned(),
+        };
+        self.call_empty(self.request(Method::POST, "/api/v1/obs/scene").json(&body))
+            .await
+    }
+
+    /// `POST /api/v1/obs/source`.
+    pub async fn obs_source(
+        &self,
+        change: &ObsSourceChange,
+    ) -> Result<ObsSourceShown, ClientError> {
+        self.call(
+            self.request(Method::POST, "/api/v1/obs/source")
+                .json(change),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/obs/stream` or `/record` with `start` or `stop`.
+    pub async fn obs_output(&self, output: &str, action: &str) -> Result<(), ClientError> {
+        let body = ObsOutputChange {
+            action: action.to_owned(),
+        };
+        let path = format!("/api/v1/obs/{}", path_segment(output));
+        self.call_empty(self.request(Method::POST, &path).json(&body))
+            .await
     }
 
     /// Opens `GET /api/v1/events` as a WebSocket.

@@ -98,6 +98,22 @@ named_enum!(
 );
 
 named_enum!(
+    /// What an `obs.*` event is about; its wire type is the name.
+    ObsTopic, "OBS topic" {
+        /// The connection to OBS changed (`state`, `detail`).
+        Status => "obs.status",
+        /// The program scene changed (`scene`).
+        Scene => "obs.scene",
+        /// Streaming started or stopped (`active`, `state`).
+        Stream => "obs.stream",
+        /// Recording started or stopped (`active`, `state`).
+        Record => "obs.record",
+        /// A scene item was shown or hidden (`scene`, `item_id`, `enabled`).
+        Source => "obs.source",
+    }
+);
+
+named_enum!(
     /// The state of a channel-point or Kick reward redemption.
     RedemptionStatus, "redemption status" {
         /// Waiting for the streamer or an action.
@@ -308,6 +324,13 @@ pub enum EventKind {
         /// Each step that ran, in order.
         steps: Vec<StepOutcome>,
     },
+    /// Something happened in or with OBS (`obs.*`).
+    Obs {
+        /// Which `obs.*` event.
+        topic: ObsTopic,
+        /// Its fields (see docs/events.md).
+        data: serde_json::Value,
+    },
     /// A user-defined event (from an action step, the API or the CLI).
     Custom {
         /// The event's name, chosen by the user.
@@ -351,6 +374,11 @@ impl EventKind {
         "command.ran",
         "points.changed",
         "action.ran",
+        "obs.status",
+        "obs.scene",
+        "obs.stream",
+        "obs.record",
+        "obs.source",
         "custom",
     ];
 
@@ -375,6 +403,7 @@ impl EventKind {
             EventKind::CommandRan { .. } => "command.ran",
             EventKind::PointsChanged { .. } => "points.changed",
             EventKind::ActionRan { .. } => "action.ran",
+            EventKind::Obs { topic, .. } => topic.as_str(),
             EventKind::Custom { .. } => "custom",
         }
     }

@@ -11,8 +11,8 @@ pub mod secret;
 pub mod time;
 
 pub use event::{
-    CheerUnit, ConnectionState, Event, EventKind, Platform, RecordedEvent, RedemptionStatus,
-    Reward, Role, StepOutcome, UnknownName, User,
+    CheerUnit, ConnectionState, Event, EventKind, ObsTopic, Platform, RecordedEvent,
+    RedemptionStatus, Reward, Role, StepOutcome, UnknownName, User,
 };
 pub use id::{EventId, EventIdGenerator, ParseEventIdError};
 pub use secret::Secret;

@@ -13,6 +13,7 @@ mod error;
 pub mod health;
 pub mod keystore;
 pub mod logging;
+pub mod obs;
 pub mod platforms;
 mod trim;
 
@@ -107,9 +108,14 @@ pub async fn run(
     health.set("store", ComponentState::Ok, store_detail);
     let bus = bus::EventBus::new(store.clone(), fanout);
 
-    let (automation, automation_tasks) =
-        automation::Automation::new(store.clone(), bus.clone(), data_dir.path().join("scripts"))
-            .await;
+    let obs = obs::Obs::start(&config.obs, bus.clone(), Arc::clone(&health));
+    let (automation, automation_tasks) = automation::Automation::new(
+        store.clone(),
+        bus.clone(),
+        obs.clone(),
+        data_dir.path().join("scripts"),
+    )
+    .await;
     let keystore_slot = Arc::new(keystore::KeystoreSlot::default());
     let platforms = Arc::new(platforms::PlatformManager::new(
         config.clone(),
@@ -121,7 +127,11 @@ pub async fn run(
     ));
     health.set("keystore", ComponentState::Degraded, "opening");
     spawn_keystore_open(
-        Arc::clone(&platforms),
+        KeystoreUsers {
+            platforms: Arc::clone(&platforms),
+            obs_without_password: (config.obs.enabled && config.obs.password.is_none())
+                .then(|| obs.clone()),
+        },
         &config,
         &data_dir,
         keystore_passphrase,
@@ -167,6 +177,7 @@ pub async fn run(
         keystore: keystore_slot,
         platforms: Arc::clone(&platforms),
         automation: automation.clone(),
+        obs: obs.clone(),
         shutdown: shutdown_receiver.clone(),
     });
     // Once start-up (and the first retention pass) is over, give start-up-only code
@@ -220,6 +231,7 @@ pub async fn run(
     }
     pruner.abort();
     platforms.stop_all().await;
+    obs.shutdown().await;
     if tokio::time::timeout(AUTOMATION_DRAIN, automation_task)
         .await
         .is_err()
@@ -236,8 +248,15 @@ pub async fn run(
     Ok(())
 }
 
-fn spawn_keystore_open(
+/// What waits for the keystore: the platforms' tokens, and OBS's password when the
+/// config has none.
+struct KeystoreUsers {
     platforms: Arc<platforms::PlatformManager>,
+    obs_without_password: Option<obs::Obs>,
+}
+
+fn spawn_keystore_open(
+    users: KeystoreUsers,
     config: &roadie_config::Config,
     data_dir: &DataDir,
     passphrase: Option<Secret>,
@@ -293,6 +312,18 @@ fn spawn_keystore_open(
     // (or failed, which they then report).
     tokio::spawn(async move {
         let _ = opening.await;
+        // The OBS password may live in the keystore (`roadie secrets set obs.password`).
+        let KeystoreUsers {
+            platforms,
+            obs_without_password,
+        } = users;
+        if let Some(obs) = obs_without_password {
+            match platforms.read_secret("obs.password").await {
+                Ok(Some(password)) => obs.use_password(password).await,
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "could not read obs.password"),
+            }
+        }
         platforms.start_all().await;
     });
 }

@@ -327,7 +327,8 @@ impl PlatformManager {
     }
 
     /// Reads a keystore entry off the async threads (the OS store talks D-Bus).
-    async fn read_secret(&self, key: &str) -> Result<Option<Secret>, PlatformError> {
+    /// A secret from the keystore, read off the async threads.
+    pub async fn read_secret(&self, key: &str) -> Result<Option<Secret>, PlatformError> {
         let store = self
             .keystore
             .get()

@@ -232,3 +232,50 @@ pub struct ActionStepResult {
     /// How long it took, in milliseconds.
     pub elapsed_ms: u64,
 }
+
+/// OBS as the daemon sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObsInfo {
+    /// Whether an `[obs]` section is configured.
+    pub configured: bool,
+    /// `connected`, `connecting`, `reconnecting`, `wrong_password` or `off`.
+    pub state: String,
+    /// In words.
+    pub detail: String,
+    /// The program scene, when connected.
+    pub current_scene: Option<String>,
+    /// The scenes, top first, when connected.
+    pub scenes: Vec<String>,
+}
+
+/// Switches the program scene.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObsSceneChange {
+    /// The scene's name.
+    pub scene: String,
+}
+
+/// Shows, hides or toggles a source in a scene.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObsSourceChange {
+    /// The scene holding it.
+    pub scene: String,
+    /// The source's name.
+    pub source: String,
+    /// `on`, `off` or `toggle`.
+    pub state: String,
+}
+
+/// Whether a source is shown now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObsSourceShown {
+    /// Shown.
+    pub enabled: bool,
+}
+
+/// Starts or stops an output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObsOutputChange {
+    /// `start` or `stop`.
+    pub action: String,
+}

@@ -5,5 +5,6 @@ pub mod automation;
 pub mod chat;
 pub mod daemon;
 pub mod events;
+pub mod obs;
 pub mod secrets;
 pub mod status;

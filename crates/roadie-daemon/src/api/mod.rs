@@ -3,6 +3,7 @@
 mod automation;
 mod error;
 mod events;
+mod obs;
 mod platforms;
 mod rewards;
 mod secrets;
@@ -66,6 +67,8 @@ pub struct AppInner {
     pub platforms: Arc<crate::platforms::PlatformManager>,
     /// Commands, points, scripts.
     pub automation: crate::automation::Automation,
+    /// The OBS connection.
+    pub obs: crate::obs::Obs,
     /// Flips to true when the daemon shuts down; long-lived handlers watch it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -136,6 +139,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/actions/export", get(automation::export_actions))
         .route("/api/v1/actions/import", post(automation::import_actions))
         .route("/api/v1/actions/{name}/run", post(automation::run_action))
+        .route("/api/v1/obs", get(obs::status))
+        .route("/api/v1/obs/scene", post(obs::scene))
+        .route("/api/v1/obs/source", post(obs::source))
+        .route("/api/v1/obs/stream", post(obs::stream))
+        .route("/api/v1/obs/record", post(obs::record))
         .route("/api/v1/points", get(automation::top))
         .route("/api/v1/points/adjust", post(automation::adjust))
         .route("/api/v1/points/link", post(automation::link))
@@ -224,7 +232,7 @@ async fn status(State(state): State<AppState>) -> Json<Status> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Roadie local API", description = "The daemon's HTTP and WebSocket API. Every endpoint but health needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)."),
-    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link, automation::list_actions, automation::run_action, automation::export_actions, automation::import_actions),
+    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link, automation::list_actions, automation::run_action, automation::export_actions, automation::import_actions, obs::status, obs::scene, obs::source, obs::stream, obs::record),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -96,6 +96,25 @@ pub(super) async fn load(store: &roadie_store::Store) -> Actions {
     actions
 }
 
+fn obs_source_state(state: roadie_automation::action::SourceState) -> roadie_obs::SourceState {
+    use roadie_automation::action::SourceState as Step;
+    match state {
+        Step::On => roadie_obs::SourceState::On,
+        Step::Off => roadie_obs::SourceState::Off,
+        Step::Toggle => roadie_obs::SourceState::Toggle,
+    }
+}
+
+fn obs_media_action(action: roadie_automation::action::MediaAction) -> roadie_obs::MediaAction {
+    use roadie_automation::action::MediaAction as Step;
+    match action {
+        Step::Play => roadie_obs::MediaAction::Play,
+        Step::Pause => roadie_obs::MediaAction::Pause,
+        Step::Restart => roadie_obs::MediaAction::Restart,
+        Step::Stop => roadie_obs::MediaAction::Stop,
+    }
+}
+
 fn info(def: &ActionDef) -> ActionInfo {
     ActionInfo {
         name: def.name.as_str().to_owned(),
@@ -389,10 +408,38 @@ impl Automation {
                     .map_err(|error| error.to_string())
             }
             Step::Tts { .. } => Err("text to speech is not available in this build yet".into()),
-            Step::ObsScene { .. }
-            | Step::ObsSource { .. }
-            | Step::ObsText { .. }
-            | Step::ObsMedia { .. } => Err("OBS control is not available in this build yet".into()),
+            Step::ObsScene { scene } => self
+                .inner
+                .obs
+                .set_scene(scene)
+                .await
+                .map_err(|error| error.to_string()),
+            Step::ObsSource {
+                scene,
+                source,
+                state,
+            } => self
+                .inner
+                .obs
+                .set_source(scene, source, obs_source_state(*state))
+                .await
+                .map(|_| ())
+                .map_err(|error| error.to_string()),
+            Step::ObsText { source, text } => {
+                let snapshot = self.snapshot(platform, context.user.as_ref()).await;
+                let text = def.render(text, platform, context, &snapshot);
+                self.inner
+                    .obs
+                    .set_text(source, &text)
+                    .await
+                    .map_err(|error| error.to_string())
+            }
+            Step::ObsMedia { source, action } => self
+                .inner
+                .obs
+                .media(source, obs_media_action(*action))
+                .await
+                .map_err(|error| error.to_string()),
             Step::Points { delta, reason } => {
                 let user = context
                     .user

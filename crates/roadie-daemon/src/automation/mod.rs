@@ -72,6 +72,8 @@ struct Inner {
     inbox: mpsc::Sender<Event>,
     /// Where action steps find script files.
     scripts_dir: std::path::PathBuf,
+    /// OBS, for action steps and scripts.
+    obs: crate::obs::Obs,
 }
 
 /// What the automation loop needs to run; returned by [`Automation::new`].
@@ -87,6 +89,7 @@ impl Automation {
     pub async fn new(
         store: Store,
         bus: EventBus,
+        obs: crate::obs::Obs,
         scripts_dir: std::path::PathBuf,
     ) -> (Automation, AutomationTasks) {
         let (inbox, inbox_receiver) = mpsc::channel(INBOX);
@@ -109,6 +112,7 @@ impl Automation {
                 clock_origin: tokio::time::Instant::now(),
                 inbox,
                 scripts_dir,
+                obs,
             }),
         };
         let tasks = AutomationTasks {

@@ -18,7 +18,9 @@ async fn service() -> (Automation, tempfile::TempDir) {
     let path = dir.path().join("roadie.db");
     let (store, _) = Store::open(&path, StoreOptions::default(), hook).unwrap();
     let bus = EventBus::new(store.clone(), fanout);
-    let (automation, _tasks) = Automation::new(store, bus, dir.path().join("scripts")).await;
+    let health = std::sync::Arc::new(crate::health::HealthBoard::default());
+    let obs = crate::obs::Obs::start(&roadie_config::ObsConfig::default(), bus.clone(), health);
+    let (automation, _tasks) = Automation::new(store, bus, obs, dir.path().join("scripts")).await;
     (automation, dir)
 }
 

@@ -158,8 +158,27 @@ impl Host for DaemonHost {
         random_between(low, high)
     }
 
-    fn obs(&mut self, _call: ObsCall) -> Result<(), String> {
-        Err("OBS control is not available in this build yet".into())
+    fn obs(&mut self, call: ObsCall) -> Result<(), String> {
+        let obs = &self.automation.inner.obs;
+        let done = match call {
+            ObsCall::Scene { scene } => self.handle.block_on(obs.set_scene(&scene)),
+            ObsCall::Source {
+                scene,
+                source,
+                visibility,
+            } => {
+                let state = match visibility {
+                    roadie_scripts::Visibility::On => roadie_obs::SourceState::On,
+                    roadie_scripts::Visibility::Off => roadie_obs::SourceState::Off,
+                    roadie_scripts::Visibility::Toggle => roadie_obs::SourceState::Toggle,
+                };
+                self.handle
+                    .block_on(obs.set_source(&scene, &source, state))
+                    .map(|_| ())
+            }
+            ObsCall::Text { source, text } => self.handle.block_on(obs.set_text(&source, &text)),
+        };
+        done.map_err(|error| error.to_string())
     }
 
     fn tts_say(&mut self, _text: &str) -> Result<(), String> {

@@ -1,0 +1,168 @@
+//! OBS end to end against the fake obs-websocket server: the password from the
+//! keystore, status and scenes, scene, source, stream and text changes from the CLI and
+//! from an action, OBS's own scene switch as an `obs.scene` event, a wrong password
+//! shown clearly, and OBS going away and coming back without touching Roadie.
+
+use std::time::{Duration, Instant};
+
+use roadie_test_support::TestEnv;
+use roadie_test_support::fake_obs::FakeObs;
+use serde_json::Value;
+
+use crate::support;
+
+fn obs_state(env: &TestEnv) -> Value {
+    let output = env.run(&["obs", "status", "--json"], None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn wait_for_obs(env: &TestEnv, wanted: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = obs_state(env);
+        if status["state"] == wanted {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "OBS stayed {status}, wanted {wanted}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn run_ok(env: &TestEnv, args: &[&str]) -> String {
+    let output = env.run(args, None);
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn obs_is_driven_from_the_cli_and_actions_and_survives_a_restart() {
+    let rt = support::runtime();
+    let fake = rt.block_on(FakeObs::start(Some("hunter2")));
+    let env = support::env();
+    // The password lives in the keystore, not in the file.
+    env.write_config(&format!("[obs]\nurl = \"{}\"\n", fake.url()));
+    let stored = env.run(&["secrets", "set", "obs.password"], Some("hunter2"));
+    assert!(stored.status.success());
+    let daemon = env.spawn_daemon();
+
+    let status = wait_for_obs(&env, "connected");
+    assert_eq!(status["current_scene"], "Starting Soon");
+    assert_eq!(
+        status["scenes"],
+        serde_json::json!(["Starting Soon", "Live", "BRB"])
+    );
+
+    run_ok(&env, &["obs", "scene", "Live"]);
+    assert_eq!(fake.current_scene(), "Live");
+    let shown = run_ok(&env, &["obs", "source", "Live", "Webcam Frame", "toggle"]);
+    assert!(shown.contains("shown"), "{shown}");
+    assert_eq!(fake.item_enabled("Live", "Webcam Frame"), Some(true));
+    run_ok(&env, &["obs", "stream", "start"]);
+    assert!(fake.streaming());
+    let missing = env.run(&["obs", "scene", "No Such Scene"], None);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("No Such Scene"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+
+    // OBS's own scene switch arrives as an event.
+    let client = support::client(&daemon);
+    let event = rt.block_on(async {
+        let mut stream = client.subscribe(&["obs.scene".into()], None).await.unwrap();
+        assert!(fake.switch_scene("BRB"));
+        tokio::time::timeout(Duration::from_secs(10), stream.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    });
+    assert_eq!(event.platform, "roadie");
+    assert_eq!(event.data["scene"], "BRB");
+
+    // Action steps go through the same connection.
+    let actions = env.root().join("actions.toml");
+    std::fs::write(
+        &actions,
+        "[[actions]]\nname = \"alert\"\n\n[[actions.steps]]\ntype = \"obs_text\"\nsource = \"Alert Text\"\ntext = \"thanks $(input)!\"\n\n[[actions.steps]]\ntype = \"obs_scene\"\nscene = \"Live\"\n",
+    )
+    .unwrap();
+    run_ok(&env, &["actions", "import", actions.to_str().unwrap()]);
+    run_ok(&env, &["actions", "run", "alert", "--input", "bob"]);
+    assert_eq!(fake.text("Alert Text").as_deref(), Some("thanks bob!"));
+    assert_eq!(fake.current_scene(), "Live");
+
+    // OBS closed and started again: Roadie reconnects on its own.
+    rt.block_on(fake.kill());
+    wait_for_obs(&env, "reconnecting");
+    let offline = env.run(&["obs", "scene", "BRB"], None);
+    assert_eq!(
+        offline.status.code(),
+        Some(1),
+        "a request while OBS is away"
+    );
+    rt.block_on(fake.restart());
+    wait_for_obs(&env, "connected");
+    run_ok(&env, &["obs", "scene", "BRB"]);
+    assert_eq!(fake.current_scene(), "BRB");
+}
+
+#[test]
+fn a_wrong_obs_password_is_a_clear_error_not_a_retry_storm() {
+    let rt = support::runtime();
+    let fake = rt.block_on(FakeObs::start(Some("right")));
+    let env = support::env();
+    env.write_config(&format!(
+        "[obs]\nurl = \"{}\"\npassword = \"wrong\"\n",
+        fake.url()
+    ));
+    let _daemon = env.spawn_daemon();
+    let status = wait_for_obs(&env, "wrong_password");
+    assert!(
+        status["detail"]
+            .as_str()
+            .unwrap()
+            .contains("roadie secrets set obs.password"),
+        "{status}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        fake.connections() <= 2,
+        "{} connection attempts",
+        fake.connections()
+    );
+    let refused = env.run(&["obs", "scene", "Live"], None);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("password"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
+
+#[test]
+fn without_an_obs_section_obs_commands_say_how_to_configure_it() {
+    let env = support::env();
+    let _daemon = env.spawn_daemon();
+    assert_eq!(obs_state(&env)["state"], "off");
+    let refused = env.run(&["obs", "scene", "Live"], None);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("[obs] section"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
