@@ -9,6 +9,7 @@
 mod documented;
 mod events;
 mod handshake;
+mod real_obs;
 mod reconnect;
 mod requests;
 mod support;
