@@ -270,6 +270,8 @@ pub struct ObsConfig {
     pub url: String,
     /// obs-websocket password; it may live in the keystore (`obs.password`).
     pub password: Option<Secret>,
+    /// Seconds between stream-health samples while streaming. Default 10.
+    pub health_seconds: u32,
 }
 
 impl Default for ObsConfig {
@@ -278,8 +280,13 @@ impl Default for ObsConfig {
             enabled: false,
             url: obs_url(),
             password: None,
+            health_seconds: obs_health_seconds(),
         }
     }
+}
+
+fn obs_health_seconds() -> u32 {
+    10
 }
 
 fn obs_url() -> String {
@@ -296,6 +303,11 @@ struct RawObsConfig {
     url: String,
     #[serde(default, deserialize_with = "fields::opt_secret")]
     password: Option<Secret>,
+    #[serde(
+        default = "obs_health_seconds",
+        deserialize_with = "fields::positive_u32"
+    )]
+    health_seconds: u32,
 }
 
 impl From<RawObsConfig> for ObsConfig {
@@ -304,6 +316,7 @@ impl From<RawObsConfig> for ObsConfig {
             enabled: raw.enabled.unwrap_or(true),
             url: raw.url,
             password: raw.password,
+            health_seconds: raw.health_seconds,
         }
     }
 }

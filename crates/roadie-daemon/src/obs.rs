@@ -1,12 +1,15 @@
 //! OBS in the daemon: the obs-websocket client when `[obs]` is configured, its
 //! connection state in health and `roadie status`, OBS's own events as `obs.*`
-//! events, and the operations the API, the CLI and action steps use.
+//! events, stream-health samples while streaming, and the operations the API, the
+//! CLI and action steps use.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use roadie_core::{Event, EventKind, ObsTopic, Platform, Secret, Timestamp};
 use roadie_obs::{MediaAction, ObsClient, ObsConfig, ObsError, ObsEvent, ObsState, SourceState};
 use roadie_protocol::ComponentState;
+use roadie_store::ObsHealthSample;
 use serde_json::json;
 
 use crate::bus::EventBus;
@@ -64,6 +67,7 @@ impl Obs {
         bus: EventBus,
         health: Arc<HealthBoard>,
     ) -> Obs {
+        let store = bus.store().clone();
         if !config.enabled {
             health.set("obs", ComponentState::Disabled, "no [obs] section");
             return Obs { client: None };
@@ -107,6 +111,11 @@ impl Obs {
                 }
             }
         });
+        tokio::spawn(sample_health(
+            client.clone(),
+            store,
+            Duration::from_secs(u64::from(config.health_seconds.max(1))),
+        ));
         Obs {
             client: Some(client),
         }
@@ -189,6 +198,62 @@ impl Obs {
     pub async fn shutdown(&self) {
         if let Some(client) = &self.client {
             client.shutdown().await;
+        }
+    }
+}
+
+/// While OBS streams, samples its health (`GetStreamStatus`, `GetStats`) every
+/// `every` and stores it for the per-stream reports; the bitrate comes from the bytes
+/// sent since the previous sample.
+async fn sample_health(client: ObsClient, store: roadie_store::Store, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut previous: Option<(std::time::Instant, u64)> = None;
+    loop {
+        tick.tick().await;
+        if !client.state().is_connected() {
+            previous = None;
+            continue;
+        }
+        let status = match client.stream_status().await {
+            Ok(status) if status.active => status,
+            Ok(_) => {
+                previous = None;
+                continue;
+            }
+            Err(ObsError::ShutDown) => return,
+            Err(error) => {
+                tracing::debug!(%error, "no stream status from OBS");
+                continue;
+            }
+        };
+        let stats = match client.stats().await {
+            Ok(stats) => stats,
+            Err(error) => {
+                tracing::debug!(%error, "no stats from OBS");
+                continue;
+            }
+        };
+        let taken = std::time::Instant::now();
+        let bitrate_kbps = previous.and_then(|(then, bytes)| {
+            let seconds = taken.duration_since(then).as_secs_f64();
+            (seconds > 0.0 && status.bytes >= bytes)
+                .then(|| (status.bytes - bytes) as f64 * 8.0 / seconds / 1000.0)
+        });
+        previous = Some((taken, status.bytes));
+        let sample = ObsHealthSample {
+            at: now(),
+            output_skipped_frames: status.skipped_frames,
+            output_total_frames: status.total_frames,
+            render_skipped_frames: stats.render_skipped_frames,
+            render_total_frames: stats.render_total_frames,
+            congestion: status.congestion,
+            output_bytes: status.bytes,
+            bitrate_kbps,
+            cpu_percent: stats.cpu_usage,
+        };
+        if let Err(error) = store.add_obs_sample(sample).await {
+            tracing::warn!(%error, "could not store an OBS health sample");
         }
     }
 }

@@ -23,7 +23,7 @@ pub use error::StoreError;
 pub use events::{EventRow, NewEvent, Retention};
 pub use migrations::{MIGRATIONS, Migration, MigrationReport};
 pub use points::{IdentityTotal, LedgerEntry, PointsChange, PointsError, ViewerRow, ViewerSeen};
-pub use streams::{StreamSample, StreamSession};
+pub use streams::{ObsHealthSample, StreamSample, StreamSession};
 pub use writer::CommitHook;
 
 use std::path::{Path, PathBuf};
@@ -211,6 +211,22 @@ impl Store {
         sample: StreamSample,
     ) -> Result<i64, StoreError> {
         self.write(move |connection| streams::sample(connection, platform, sample))
+            .await
+    }
+
+    /// Stores a stream-health sample from OBS.
+    pub async fn add_obs_sample(&self, sample: ObsHealthSample) -> Result<(), StoreError> {
+        self.write(move |connection| streams::obs_sample(connection, &sample))
+            .await
+    }
+
+    /// OBS health samples between two times (Unix ms, inclusive), oldest first.
+    pub async fn obs_samples(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<ObsHealthSample>, StoreError> {
+        self.read(move |connection| streams::obs_samples(connection, from_ms, to_ms))
             .await
     }
 

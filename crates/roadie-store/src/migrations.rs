@@ -33,6 +33,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: "20261127090000_automation",
         sql: include_str!("../migrations/20261127090000_automation.sql"),
     },
+    Migration {
+        version: "20261127100000_obs_health",
+        sql: include_str!("../migrations/20261127100000_obs_health.sql"),
+    },
 ];
 
 /// What opening the database did.
@@ -191,6 +195,7 @@ mod tests {
         ("20261126120000_init", "a90b810a3e4ea7be"),
         ("20261126150000_stream_analytics", "e3a631cce8d9f9a1"),
         ("20261127090000_automation", "e15c07334a3c3d86"),
+        ("20261127100000_obs_health", "374fd0f6a06ca558"),
     ];
 
     #[test]

@@ -178,3 +178,74 @@ pub(crate) fn samples(
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Stream health from OBS at one moment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ObsHealthSample {
+    /// When.
+    pub at: Timestamp,
+    /// Frames the encoder skipped (cumulative, this stream).
+    pub output_skipped_frames: u64,
+    /// Frames output (cumulative, this stream).
+    pub output_total_frames: u64,
+    /// Frames the renderer missed (cumulative).
+    pub render_skipped_frames: u64,
+    /// Frames rendered (cumulative).
+    pub render_total_frames: u64,
+    /// Network congestion, 0 to 1.
+    pub congestion: f64,
+    /// Bytes sent (cumulative, this stream).
+    pub output_bytes: u64,
+    /// Bitrate since the previous sample, kbit/s (`None` for the first).
+    pub bitrate_kbps: Option<f64>,
+    /// OBS's CPU use, percent.
+    pub cpu_percent: f64,
+}
+
+pub(crate) fn obs_sample(
+    connection: &Connection,
+    sample: &ObsHealthSample,
+) -> Result<(), StoreError> {
+    connection.execute(
+        "INSERT OR REPLACE INTO obs_health_samples (at_ms, output_skipped_frames, output_total_frames, render_skipped_frames, render_total_frames, congestion, output_bytes, bitrate_kbps, cpu_percent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            sample.at.unix_ms(),
+            as_i64(Some(sample.output_skipped_frames)),
+            as_i64(Some(sample.output_total_frames)),
+            as_i64(Some(sample.render_skipped_frames)),
+            as_i64(Some(sample.render_total_frames)),
+            sample.congestion,
+            as_i64(Some(sample.output_bytes)),
+            sample.bitrate_kbps,
+            sample.cpu_percent,
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn obs_samples(
+    connection: &Connection,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<ObsHealthSample>, StoreError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT at_ms, output_skipped_frames, output_total_frames, render_skipped_frames, render_total_frames, congestion, output_bytes, bitrate_kbps, cpu_percent
+         FROM obs_health_samples WHERE at_ms BETWEEN ?1 AND ?2 ORDER BY at_ms",
+    )?;
+    let count = |value: i64| u64::try_from(value).unwrap_or(0);
+    let rows = statement.query_map(params![from_ms, to_ms], |row| {
+        Ok(ObsHealthSample {
+            at: Timestamp(row.get(0)?),
+            output_skipped_frames: count(row.get(1)?),
+            output_total_frames: count(row.get(2)?),
+            render_skipped_frames: count(row.get(3)?),
+            render_total_frames: count(row.get(4)?),
+            congestion: row.get(5)?,
+            output_bytes: count(row.get(6)?),
+            bitrate_kbps: row.get(7)?,
+            cpu_percent: row.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -52,7 +52,10 @@ fn obs_is_driven_from_the_cli_and_actions_and_survives_a_restart() {
     let fake = rt.block_on(FakeObs::start(Some("hunter2")));
     let env = support::env();
     // The password lives in the keystore, not in the file.
-    env.write_config(&format!("[obs]\nurl = \"{}\"\n", fake.url()));
+    env.write_config(&format!(
+        "[obs]\nurl = \"{}\"\nhealth_seconds = 1\n",
+        fake.url()
+    ));
     let stored = env.run(&["secrets", "set", "obs.password"], Some("hunter2"));
     assert!(stored.status.success());
     let daemon = env.spawn_daemon();
@@ -71,6 +74,54 @@ fn obs_is_driven_from_the_cli_and_actions_and_survives_a_restart() {
     assert_eq!(fake.item_enabled("Live", "Webcam Frame"), Some(true));
     run_ok(&env, &["obs", "stream", "start"]);
     assert!(fake.streaming());
+
+    // While streaming, OBS's health is sampled and stored, the bitrate from the bytes.
+    fake.set_stream_field("outputSkippedFrames", serde_json::json!(3));
+    fake.set_stream_field("outputTotalFrames", serde_json::json!(300));
+    fake.set_stream_field("outputCongestion", serde_json::json!(0.25));
+    fake.set_stream_field("outputBytes", serde_json::json!(1_000_000));
+    fake.set_stats_field("cpuUsage", serde_json::json!(12.5));
+    let database = env.data_dir().join("roadie.db");
+    let samples = |database: &std::path::Path| -> Vec<(i64, f64, f64, Option<f64>)> {
+        let connection = rusqlite::Connection::open_with_flags(
+            database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut statement = connection
+            .prepare("SELECT output_skipped_frames, congestion, cpu_percent, bitrate_kbps FROM obs_health_samples ORDER BY at_ms")
+            .unwrap();
+        statement
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while samples(&database).is_empty() {
+        assert!(Instant::now() < deadline, "no OBS health sample stored");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let first = samples(&database)[0];
+    assert_eq!((first.0, first.1, first.2), (3, 0.25, 12.5));
+    fake.set_stream_field("outputBytes", serde_json::json!(2_250_000));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let rates: Vec<f64> = samples(&database)
+            .iter()
+            .filter_map(|sample| sample.3)
+            .collect();
+        if rates.iter().any(|rate| *rate > 100.0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no bitrate from the bytes sent: {rates:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let missing = env.run(&["obs", "scene", "No Such Scene"], None);
     assert_eq!(missing.status.code(), Some(1));
     assert!(
