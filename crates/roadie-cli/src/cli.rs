@@ -64,6 +64,8 @@ pub enum Command {
     Actions(ActionsArgs),
     /// OBS: status, scenes, sources, streaming and recording.
     Obs(ObsArgs),
+    /// Text to speech: say, skip, pause, resume, clear, and the queue.
+    Tts(TtsArgs),
     /// Measure start-up time, idle memory and event throughput.
     Bench(BenchArgs),
 }
@@ -356,4 +358,32 @@ pub enum ObsAction {
         /// start or stop.
         action: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct TtsArgs {
+    #[command(subcommand)]
+    pub action: TtsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TtsAction {
+    /// Queue text to speak.
+    Say {
+        /// The text.
+        text: String,
+        /// A voice other than the default.
+        #[arg(long)]
+        voice: Option<String>,
+    },
+    /// Skip what is being spoken.
+    Skip,
+    /// Hold new items back.
+    Pause,
+    /// Let items start again.
+    Resume,
+    /// Drop every item.
+    Clear,
+    /// Show the engine and the queue.
+    Queue,
 }

@@ -45,6 +45,7 @@ fn client_command(global: &cli::Global, command: &cli::Command) -> anyhow::Resul
             cli::Command::Points(args) => commands::automation::points(global, args).await,
             cli::Command::Actions(args) => commands::automation::actions(global, args).await,
             cli::Command::Obs(args) => commands::obs::run(global, args).await,
+            cli::Command::Tts(args) => commands::tts::run(global, args).await,
             cli::Command::Daemon | cli::Command::Bench(_) => Ok(()),
         }
     })

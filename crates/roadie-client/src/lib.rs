@@ -21,6 +21,7 @@ use roadie_protocol::{
     ScriptTest, ScriptTestResult,
 };
 use roadie_protocol::{ObsInfo, ObsOutputChange, ObsSceneChange, ObsSourceChange, ObsSourceShown};
+use roadie_protocol::{TtsQueueInfo, TtsQueued, TtsSay};
 
 /// What a call to the daemon can end in.
 #[derive(Debug, thiserror::Error)]
@@ -427,6 +428,27 @@ impl Client {
         let path = format!("/api/v1/obs/{}", path_segment(output));
         self.call_empty(self.request(Method::POST, &path).json(&body))
             .await
+    }
+
+    /// `GET /api/v1/tts`.
+    pub async fn tts_queue(&self) -> Result<TtsQueueInfo, ClientError> {
+        self.call(self.request(Method::GET, "/api/v1/tts")).await
+    }
+
+    /// `POST /api/v1/tts/say`.
+    pub async fn tts_say(&self, text: &str, voice: Option<&str>) -> Result<TtsQueued, ClientError> {
+        let body = TtsSay {
+            text: text.to_owned(),
+            voice: voice.map(str::to_owned),
+        };
+        self.call(self.request(Method::POST, "/api/v1/tts/say").json(&body))
+            .await
+    }
+
+    /// `POST /api/v1/tts/{skip|pause|resume|clear}`.
+    pub async fn tts_control(&self, action: &str) -> Result<(), ClientError> {
+        let path = format!("/api/v1/tts/{}", path_segment(action));
+        self.call_empty(self.request(Method::POST, &path)).await
     }
 
     /// Opens `GET /api/v1/events` as a WebSocket.

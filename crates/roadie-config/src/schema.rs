@@ -322,7 +322,7 @@ impl From<RawObsConfig> for ObsConfig {
 }
 
 /// `[tts]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a [tts] table")]
 pub struct TtsConfig {
     /// The engine. Default `espeak-ng`.
@@ -332,6 +332,31 @@ pub struct TtsConfig {
     /// The program reads the text and writes WAV.
     #[serde(default)]
     pub command: Option<Vec<String>>,
+    /// The voice when neither the request nor the viewer has one.
+    #[serde(default)]
+    pub voice: Option<String>,
+    /// Longest text spoken, in characters (longer is cut at a word). Default 300.
+    #[serde(default = "tts_max_chars")]
+    pub max_chars: u32,
+    /// Words or phrases never spoken: a request holding one is refused.
+    #[serde(default)]
+    pub banned_words: Vec<String>,
+}
+
+fn tts_max_chars() -> u32 {
+    300
+}
+
+impl Default for TtsConfig {
+    fn default() -> Self {
+        TtsConfig {
+            engine: TtsEngine::default(),
+            command: None,
+            voice: None,
+            max_chars: tts_max_chars(),
+            banned_words: Vec::new(),
+        }
+    }
 }
 
 /// `tts.engine`.

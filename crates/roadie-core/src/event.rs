@@ -114,6 +114,22 @@ named_enum!(
 );
 
 named_enum!(
+    /// What a `tts.*` event reports; its wire type is the name.
+    TtsPhase, "TTS phase" {
+        /// Accepted into the queue (`id`, `user`, `text`, `voice`, `ahead`).
+        Queued => "tts.queued",
+        /// Being spoken (`id`, `text`, `voice`).
+        Started => "tts.started",
+        /// Done (`id`, `heard`: whether an overlay played it).
+        Finished => "tts.finished",
+        /// Skipped or cleared (`id`, `reason`).
+        Skipped => "tts.skipped",
+        /// Not accepted (`user`, `reason`).
+        Refused => "tts.refused",
+    }
+);
+
+named_enum!(
     /// The state of a channel-point or Kick reward redemption.
     RedemptionStatus, "redemption status" {
         /// Waiting for the streamer or an action.
@@ -324,6 +340,13 @@ pub enum EventKind {
         /// Each step that ran, in order.
         steps: Vec<StepOutcome>,
     },
+    /// The text-to-speech queue moved (`tts.*`).
+    Tts {
+        /// Which `tts.*` event.
+        phase: TtsPhase,
+        /// Its fields (see docs/events.md).
+        data: serde_json::Value,
+    },
     /// Something happened in or with OBS (`obs.*`).
     Obs {
         /// Which `obs.*` event.
@@ -379,6 +402,11 @@ impl EventKind {
         "obs.stream",
         "obs.record",
         "obs.source",
+        "tts.queued",
+        "tts.started",
+        "tts.finished",
+        "tts.skipped",
+        "tts.refused",
         "custom",
     ];
 
@@ -404,6 +432,7 @@ impl EventKind {
             EventKind::PointsChanged { .. } => "points.changed",
             EventKind::ActionRan { .. } => "action.ran",
             EventKind::Obs { topic, .. } => topic.as_str(),
+            EventKind::Tts { phase, .. } => phase.as_str(),
             EventKind::Custom { .. } => "custom",
         }
     }

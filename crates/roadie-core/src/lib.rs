@@ -12,7 +12,7 @@ pub mod time;
 
 pub use event::{
     CheerUnit, ConnectionState, Event, EventKind, ObsTopic, Platform, RecordedEvent,
-    RedemptionStatus, Reward, Role, StepOutcome, UnknownName, User,
+    RedemptionStatus, Reward, Role, StepOutcome, TtsPhase, UnknownName, User,
 };
 pub use id::{EventId, EventIdGenerator, ParseEventIdError};
 pub use secret::Secret;

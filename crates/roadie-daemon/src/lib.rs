@@ -16,6 +16,7 @@ pub mod logging;
 pub mod obs;
 pub mod platforms;
 mod trim;
+pub mod tts;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -108,11 +109,19 @@ pub async fn run(
     health.set("store", ComponentState::Ok, store_detail);
     let bus = bus::EventBus::new(store.clone(), fanout);
 
+    let (shutdown_sender, shutdown_receiver) = watch::channel(false);
     let obs = obs::Obs::start(&config.obs, bus.clone(), Arc::clone(&health));
+    let tts = tts::Tts::start(
+        &config.tts,
+        bus.clone(),
+        Arc::clone(&health),
+        shutdown_receiver.clone(),
+    );
     let (automation, automation_tasks) = automation::Automation::new(
         store.clone(),
         bus.clone(),
         obs.clone(),
+        tts.clone(),
         data_dir.path().join("scripts"),
     )
     .await;
@@ -161,7 +170,6 @@ pub async fn run(
     health.set("api", ComponentState::Ok, format!("listening on {bound}"));
     health.set("event_stream", ComponentState::Ok, "0 subscriber(s)");
 
-    let (shutdown_sender, shutdown_receiver) = watch::channel(false);
     automation.attach_platforms(Arc::clone(&platforms));
     let automation_task = automation.spawn(automation_tasks, shutdown_receiver.clone());
     let (allowed_hosts, allowed_origins) = api::allowed_hosts(bound, &config.server.allowed_hosts);
@@ -178,6 +186,7 @@ pub async fn run(
         platforms: Arc::clone(&platforms),
         automation: automation.clone(),
         obs: obs.clone(),
+        tts,
         shutdown: shutdown_receiver.clone(),
     });
     // Once start-up (and the first retention pass) is over, give start-up-only code

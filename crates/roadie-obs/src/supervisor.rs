@@ -86,11 +86,15 @@ async fn supervise(
     state: &watch::Sender<ObsState>,
     events: broadcast::Sender<ObsEvent>,
 ) {
-    let mut password = config.password.clone();
+    let mut password = PasswordSlot {
+        value: config.password.clone(),
+        generation: 0,
+    };
     let mut failures: u32 = 0;
     loop {
         state.send_replace(ObsState::Connecting);
-        let attempt = handshake(&config, password.clone());
+        let tried = password.generation;
+        let attempt = handshake(&config, password.value.clone());
         let Some(result) = refusing(&mut commands, &mut password, attempt).await else {
             return;
         };
@@ -120,6 +124,11 @@ async fn supervise(
                     retry_in = ?config.wrong_password_pause,
                     "OBS authentication failed; waiting for a new password"
                 );
+                // A password that arrived while this attempt was under way has not
+                // been tried yet: try it now instead of waiting.
+                if password.generation != tried {
+                    continue;
+                }
                 state.send_replace(ObsState::WrongPassword);
                 if !wait_for_new_password(&config, &mut commands, &mut password).await {
                     return;
@@ -146,11 +155,25 @@ async fn supervise(
     }
 }
 
+/// The password, and how often it was replaced (so a handshake refused with an old
+/// password is not taken as a verdict on a new one).
+struct PasswordSlot {
+    value: Option<Secret>,
+    generation: u64,
+}
+
+impl PasswordSlot {
+    fn set(&mut self, value: Option<Secret>) {
+        self.value = value;
+        self.generation = self.generation.wrapping_add(1);
+    }
+}
+
 /// Drives `work` while answering every request with `NotConnected` and noting new
 /// passwords; `None` when the client is shut down.
 async fn refusing<F: Future>(
     commands: &mut mpsc::Receiver<Command>,
-    password: &mut Option<Secret>,
+    password: &mut PasswordSlot,
     work: F,
 ) -> Option<F::Output> {
     tokio::pin!(work);
@@ -159,7 +182,7 @@ async fn refusing<F: Future>(
             output = &mut work => return Some(output),
             command = commands.recv() => match command {
                 None | Some(Command::Shutdown) => return None,
-                Some(Command::SetPassword(new)) => *password = new,
+                Some(Command::SetPassword(new)) => password.set(new),
                 Some(Command::Request { reply, .. }) => {
                     let _ = reply.send(Err(ObsError::NotConnected));
                 }
@@ -173,7 +196,7 @@ async fn refusing<F: Future>(
 async fn wait_for_new_password(
     config: &ObsConfig,
     commands: &mut mpsc::Receiver<Command>,
-    password: &mut Option<Secret>,
+    password: &mut PasswordSlot,
 ) -> bool {
     let pause = tokio::time::sleep(config.wrong_password_pause);
     tokio::pin!(pause);
@@ -183,7 +206,7 @@ async fn wait_for_new_password(
             command = commands.recv() => match command {
                 None | Some(Command::Shutdown) => return false,
                 Some(Command::SetPassword(new)) => {
-                    *password = new;
+                    password.set(new);
                     return true;
                 }
                 Some(Command::Request { reply, .. }) => {
@@ -317,7 +340,7 @@ async fn session(
     config: &ObsConfig,
     mut socket: Socket,
     commands: &mut mpsc::Receiver<Command>,
-    password: &mut Option<Secret>,
+    password: &mut PasswordSlot,
     events: &broadcast::Sender<ObsEvent>,
 ) -> SessionEnd {
     let mut pending: HashMap<String, Pending> = HashMap::new();
@@ -333,7 +356,7 @@ async fn session(
                     let _ = tokio::time::timeout(SEND_LIMIT, socket.close(None)).await;
                     return SessionEnd::Shutdown;
                 }
-                Some(Command::SetPassword(new)) => *password = new,
+                Some(Command::SetPassword(new)) => password.set(new),
                 Some(Command::Request { request_type, data, reply }) => {
                     // Callers that timed out left their entries behind.
                     pending.retain(|_, waiting| !waiting.reply.is_closed());

@@ -279,3 +279,46 @@ pub struct ObsOutputChange {
     /// `start` or `stop`.
     pub action: String,
 }
+
+/// One text-to-speech item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TtsItem {
+    /// Its id.
+    pub id: u64,
+    /// The text, after filters.
+    pub text: String,
+}
+
+/// The text-to-speech queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TtsQueueInfo {
+    /// The engine, or why there is none.
+    pub engine: String,
+    /// Whether new items wait.
+    pub paused: bool,
+    /// Being spoken.
+    pub current: Option<TtsItem>,
+    /// Waiting, in order.
+    pub pending: Vec<TtsItem>,
+}
+
+/// Text to speak.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TtsSay {
+    /// The text.
+    pub text: String,
+    /// A voice, if not the default.
+    #[serde(default)]
+    pub voice: Option<String>,
+}
+
+/// The queued item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TtsQueued {
+    /// Its id.
+    pub id: u64,
+    /// The text as it will be spoken (after filters).
+    pub text: String,
+    /// Items ahead of it.
+    pub ahead: usize,
+}

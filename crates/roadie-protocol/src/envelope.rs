@@ -245,7 +245,7 @@ pub fn event_data(kind: &EventKind) -> Value {
                 "ok": ok, "steps": steps,
             })
         }
-        EventKind::Obs { data, .. } => data.clone(),
+        EventKind::Obs { data, .. } | EventKind::Tts { data, .. } => data.clone(),
         EventKind::Custom { name, data } => json!({"name": name, "data": data}),
     }
 }

@@ -8,3 +8,4 @@ pub mod events;
 pub mod obs;
 pub mod secrets;
 pub mod status;
+pub mod tts;

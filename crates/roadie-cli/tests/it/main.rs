@@ -13,6 +13,7 @@ mod peers_secret_service;
 mod secrets;
 mod shutdown;
 mod support;
+mod tts;
 mod twitch;
 
 /// Every module in this directory must be listed above, or its tests never run.

@@ -8,6 +8,7 @@ mod platforms;
 mod rewards;
 mod secrets;
 mod security;
+mod tts;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -69,6 +70,8 @@ pub struct AppInner {
     pub automation: crate::automation::Automation,
     /// The OBS connection.
     pub obs: crate::obs::Obs,
+    /// Text to speech.
+    pub tts: crate::tts::Tts,
     /// Flips to true when the daemon shuts down; long-lived handlers watch it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -144,6 +147,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/obs/source", post(obs::source))
         .route("/api/v1/obs/stream", post(obs::stream))
         .route("/api/v1/obs/record", post(obs::record))
+        .route("/api/v1/tts", get(tts::queue))
+        .route("/api/v1/tts/say", post(tts::say))
+        .route("/api/v1/tts/skip", post(tts::skip))
+        .route("/api/v1/tts/pause", post(tts::pause))
+        .route("/api/v1/tts/resume", post(tts::resume))
+        .route("/api/v1/tts/clear", post(tts::clear))
         .route("/api/v1/points", get(automation::top))
         .route("/api/v1/points/adjust", post(automation::adjust))
         .route("/api/v1/points/link", post(automation::link))
@@ -232,7 +241,7 @@ async fn status(State(state): State<AppState>) -> Json<Status> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Roadie local API", description = "The daemon's HTTP and WebSocket API. Every endpoint but health needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)."),
-    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link, automation::list_actions, automation::run_action, automation::export_actions, automation::import_actions, obs::status, obs::scene, obs::source, obs::stream, obs::record),
+    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link, automation::list_actions, automation::run_action, automation::export_actions, automation::import_actions, obs::status, obs::scene, obs::source, obs::stream, obs::record, tts::queue, tts::say, tts::skip, tts::pause, tts::resume, tts::clear),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

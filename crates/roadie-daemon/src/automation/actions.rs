@@ -96,6 +96,17 @@ pub(super) async fn load(store: &roadie_store::Store) -> Actions {
     actions
 }
 
+/// An error when the TTS queue refused the text.
+pub(super) fn refused(events: &[roadie_tts::TtsEvent]) -> Result<(), String> {
+    match events.iter().find_map(|event| match event {
+        roadie_tts::TtsEvent::Refused { reason, .. } => Some(reason.to_string()),
+        _ => None,
+    }) {
+        Some(reason) => Err(format!("text to speech refused it: {reason}")),
+        None => Ok(()),
+    }
+}
+
 fn obs_source_state(state: roadie_automation::action::SourceState) -> roadie_obs::SourceState {
     use roadie_automation::action::SourceState as Step;
     match state {
@@ -407,7 +418,13 @@ impl Automation {
                     .map(|_| ())
                     .map_err(|error| error.to_string())
             }
-            Step::Tts { .. } => Err("text to speech is not available in this build yet".into()),
+            Step::Tts { text, voice } => {
+                let snapshot = self.snapshot(platform, context.user.as_ref()).await;
+                let text = def.render(text, platform, context, &snapshot);
+                // The streamer's automation speaks: no viewer rate limit applies.
+                let events = self.inner.tts.say(None, &text, voice.clone()).await;
+                refused(&events)
+            }
             Step::ObsScene { scene } => self
                 .inner
                 .obs

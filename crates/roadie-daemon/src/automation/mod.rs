@@ -74,6 +74,8 @@ struct Inner {
     scripts_dir: std::path::PathBuf,
     /// OBS, for action steps and scripts.
     obs: crate::obs::Obs,
+    /// Text to speech, for action steps and scripts.
+    tts: crate::tts::Tts,
 }
 
 /// What the automation loop needs to run; returned by [`Automation::new`].
@@ -90,6 +92,7 @@ impl Automation {
         store: Store,
         bus: EventBus,
         obs: crate::obs::Obs,
+        tts: crate::tts::Tts,
         scripts_dir: std::path::PathBuf,
     ) -> (Automation, AutomationTasks) {
         let (inbox, inbox_receiver) = mpsc::channel(INBOX);
@@ -113,6 +116,7 @@ impl Automation {
                 inbox,
                 scripts_dir,
                 obs,
+                tts,
             }),
         };
         let tasks = AutomationTasks {

@@ -20,7 +20,10 @@ async fn service() -> (Automation, tempfile::TempDir) {
     let bus = EventBus::new(store.clone(), fanout);
     let health = std::sync::Arc::new(crate::health::HealthBoard::default());
     let obs = crate::obs::Obs::start(&roadie_config::ObsConfig::default(), bus.clone(), health);
-    let (automation, _tasks) = Automation::new(store, bus, obs, dir.path().join("scripts")).await;
+    // No engine probe: its time limit would be a timer the paused clock jumps to.
+    let tts = crate::tts::Tts::idle(&roadie_config::TtsConfig::default(), bus.clone());
+    let (automation, _tasks) =
+        Automation::new(store, bus, obs, tts, dir.path().join("scripts")).await;
     (automation, dir)
 }
 

@@ -181,8 +181,11 @@ impl Host for DaemonHost {
         done.map_err(|error| error.to_string())
     }
 
-    fn tts_say(&mut self, _text: &str) -> Result<(), String> {
-        Err("text to speech is not available in this build yet".into())
+    fn tts_say(&mut self, text: &str) -> Result<(), String> {
+        let events = self
+            .handle
+            .block_on(self.automation.inner.tts.say(None, text, None));
+        super::actions::refused(&events)
     }
 }
 

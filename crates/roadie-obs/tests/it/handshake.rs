@@ -103,3 +103,19 @@ async fn the_password_never_shows() {
         assert!(!text.contains("hunter2"), "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_given_while_the_first_attempt_runs_is_tried_at_once() {
+    // The daemon reads the password from the keystore after it started the client:
+    // the first attempt may go out without it and be refused.
+    let fake = FakeObs::start(Some("from-the-keystore")).await;
+    for _ in 0..5 {
+        let client = ObsClient::spawn(config(&fake.url(), None));
+        client
+            .set_password(Some(Secret::new("from-the-keystore")))
+            .await
+            .unwrap();
+        wait_for(&client, ObsState::is_connected).await;
+        client.shutdown().await;
+    }
+}
