@@ -33,13 +33,29 @@ pub fn setup(global: &Global) -> anyhow::Result<Setup> {
 }
 
 /// A client for the daemon that owns `setup.data_dir`.
-pub fn client(setup: &Setup) -> Client {
+/// The running daemon's address (from its runtime file), else the configured one.
+pub fn address(setup: &Setup) -> String {
     let runtime_file = setup.data_dir.join("daemon.json");
-    let address = std::fs::read(&runtime_file)
+    std::fs::read(&runtime_file)
         .ok()
         .and_then(|bytes| serde_json::from_slice::<RuntimeInfo>(&bytes).ok())
         .map(|info| info.listen)
-        .unwrap_or_else(|| setup.loaded.config.server.listen.to_string());
+        .unwrap_or_else(|| setup.loaded.config.server.listen.to_string())
+}
+
+/// The URL of the TTS overlay for an OBS browser source (its token is read from the
+/// data directory, never sent over the API).
+pub fn overlay_url(setup: &Setup) -> Option<String> {
+    let token = std::fs::read_to_string(setup.data_dir.join("overlay-token")).ok()?;
+    Some(format!(
+        "http://{}/overlay/tts?token={}",
+        address(setup),
+        token.trim()
+    ))
+}
+
+pub fn client(setup: &Setup) -> Client {
+    let address = address(setup);
     let token = std::fs::read_to_string(setup.data_dir.join("api-token"))
         .ok()
         .map(|text| text.trim().to_owned());

@@ -120,32 +120,42 @@ impl DataDir {
 
     /// Reads the API token, creating it (0600) on first start.
     pub fn load_or_create_token(&self) -> Result<Secret, DaemonError> {
-        let path = self.api_token_path();
-        match std::fs::read_to_string(&path) {
-            Ok(text) if !text.trim().is_empty() => {
-                restrict_mode(&path, 0o600)?;
-                return Ok(Secret::new(text.trim().to_owned()));
-            }
-            Ok(_) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(DaemonError::io(
-                    format!("reading {}", path.display()),
-                    source,
-                ));
-            }
-        }
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|error| {
-            DaemonError::io(
-                "drawing random bytes for the API token",
-                std::io::Error::other(error.to_string()),
-            )
-        })?;
-        let token: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-        write_private(&path, token.as_bytes())?;
-        Ok(Secret::new(token))
+        load_or_create_secret(&self.api_token_path())
     }
+
+    /// The overlay token: it goes into browser-source URLs, so it is not the API token
+    /// (a URL pasted into OBS must not grant the whole API).
+    pub fn load_or_create_overlay_token(&self) -> Result<Secret, DaemonError> {
+        load_or_create_secret(&self.path.join("overlay-token"))
+    }
+}
+
+/// Reads a random token file, creating it (0600) when missing or empty.
+fn load_or_create_secret(path: &Path) -> Result<Secret, DaemonError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => {
+            restrict_mode(path, 0o600)?;
+            return Ok(Secret::new(text.trim().to_owned()));
+        }
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(DaemonError::io(
+                format!("reading {}", path.display()),
+                source,
+            ));
+        }
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| {
+        DaemonError::io(
+            "drawing random bytes for a token",
+            std::io::Error::other(error.to_string()),
+        )
+    })?;
+    let token: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    write_private(path, token.as_bytes())?;
+    Ok(Secret::new(token))
 }
 
 /// Writes a file that only the owner may read (0600 from the moment it exists).

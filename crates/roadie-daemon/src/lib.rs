@@ -82,6 +82,7 @@ pub async fn run(
     } = options;
     let health = Arc::new(health::HealthBoard::default());
     let token = data_dir.load_or_create_token()?;
+    let overlay_token = data_dir.load_or_create_overlay_token()?;
 
     let (fanout, hook) = bus::EventBus::fanout();
     let database = data_dir.database_path();
@@ -187,6 +188,7 @@ pub async fn run(
         automation: automation.clone(),
         obs: obs.clone(),
         tts,
+        overlay_token,
         shutdown: shutdown_receiver.clone(),
     });
     // Once start-up (and the first retention pass) is over, give start-up-only code

@@ -1,9 +1,9 @@
 //! Text to speech in the daemon: the engine probed at start (a machine without one
 //! keeps running and says how to get one), the queue (filters, limits, per-user rate,
 //! skip, pause, resume, clear), a player task that speaks one item at a time, and the
-//! `tts.*` events. Audio is played by listeners (the overlay page, next); without one
-//! the queue still advances, each item taking its spoken length, and reports that
-//! nothing was heard.
+//! `tts.*` events. Audio is played by the overlay pages (`/overlay/tts`, a browser
+//! source in OBS); without one the queue still advances, each item taking its spoken
+//! length, and reports that nothing was heard.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -15,7 +15,10 @@ use roadie_tts::{
     TtsQueue,
 };
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast, oneshot};
+
+/// How long after a clip's length an overlay may take to say it ended.
+const OVERLAY_GRACE: Duration = Duration::from_secs(5);
 
 use crate::bus::EventBus;
 use crate::health::HealthBoard;
@@ -42,6 +45,34 @@ struct Inner {
     wake: Notify,
     /// The current item was skipped or cleared: the player stops waiting for it.
     interrupt: Notify,
+    /// Clips for the overlay pages listening (and a stop when one is skipped).
+    clips: broadcast::Sender<Arc<OverlayMessage>>,
+    /// The clip being played: what the overlay reported about it.
+    playing: Mutex<Option<Playing>>,
+}
+
+/// What the overlay pages are sent.
+#[derive(Debug)]
+pub enum OverlayMessage {
+    /// Play this WAV.
+    Clip {
+        /// The item's id.
+        id: u64,
+        /// The audio.
+        wav: Vec<u8>,
+    },
+    /// Stop this item (skipped or cleared).
+    Stop {
+        /// The item's id.
+        id: u64,
+    },
+}
+
+struct Playing {
+    id: u64,
+    /// The length the overlay's audio element reported, in seconds.
+    duration: Option<f64>,
+    ended: Option<oneshot::Sender<()>>,
 }
 
 /// The queue as the API shows it.
@@ -55,6 +86,8 @@ pub struct QueueView {
     pub current: Option<(u64, String)>,
     /// Waiting items: id and text.
     pub pending: Vec<(u64, String)>,
+    /// Overlay pages connected.
+    pub listeners: usize,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -138,7 +171,44 @@ impl Tts {
                 bus,
                 wake: Notify::new(),
                 interrupt: Notify::new(),
+                clips: broadcast::channel(16).0,
+                playing: Mutex::new(None),
             }),
+        }
+    }
+
+    /// The overlay pages' feed.
+    pub fn overlay_feed(&self) -> broadcast::Receiver<Arc<OverlayMessage>> {
+        self.inner.clips.subscribe()
+    }
+
+    /// An overlay's audio element loaded item `id`, `duration` seconds long.
+    pub fn overlay_loaded(&self, id: u64, duration: f64) {
+        if let Some(playing) = lock(&self.inner.playing).as_mut()
+            && playing.id == id
+            && duration.is_finite()
+            && duration > 0.0
+        {
+            playing.duration = Some(duration);
+        }
+    }
+
+    /// An overlay played item `id` to its end.
+    pub fn overlay_ended(&self, id: u64) {
+        if let Some(playing) = lock(&self.inner.playing).as_mut()
+            && playing.id == id
+            && let Some(ended) = playing.ended.take()
+        {
+            let _ = ended.send(());
+        }
+    }
+
+    fn stop_overlay(&self) {
+        if let Some(playing) = lock(&self.inner.playing).as_ref() {
+            let _ = self
+                .inner
+                .clips
+                .send(Arc::new(OverlayMessage::Stop { id: playing.id }));
         }
     }
 
@@ -168,6 +238,7 @@ impl Tts {
     /// Skips the item being spoken.
     pub async fn skip(&self) {
         let events = lock(&self.inner.queue).skip();
+        self.stop_overlay();
         self.inner.interrupt.notify_one();
         self.publish(&events).await;
         self.inner.wake.notify_one();
@@ -189,6 +260,7 @@ impl Tts {
     /// Drops every item, the current one too.
     pub async fn clear(&self) {
         let events = lock(&self.inner.queue).clear();
+        self.stop_overlay();
         self.inner.interrupt.notify_one();
         self.publish(&events).await;
     }
@@ -209,6 +281,7 @@ impl Tts {
                 .pending()
                 .map(|item| (item.id.0, item.text.clone()))
                 .collect(),
+            listeners: self.inner.clips.receiver_count(),
         }
     }
 
@@ -234,20 +307,75 @@ impl Tts {
                     reason: "no text-to-speech engine".into(),
                 }),
             };
-            let length = match &spoken {
-                Ok(wav) => wav.duration(),
+            let audio = spoken.map_err(|error| error.to_string()).and_then(|wav| {
+                let bytes = wav.to_canonical().map_err(|error| error.to_string())?;
+                Ok((wav.duration(), bytes))
+            });
+            let (length, wav) = match audio {
+                Ok((length, bytes)) => (length, Some(bytes)),
                 Err(error) => {
                     tracing::warn!(%error, "could not speak a TTS item");
-                    Duration::ZERO
+                    (Duration::ZERO, None)
                 }
             };
-            // Nobody listens yet: the item takes its spoken length, unless skipped.
-            tokio::select! {
-                () = tokio::time::sleep(length) => {}
-                () = self.inner.interrupt.notified() => {}
+            let (ended, heard_it) = oneshot::channel();
+            *lock(&self.inner.playing) = Some(Playing {
+                id: id.0,
+                duration: None,
+                ended: Some(ended),
+            });
+            let listeners = wav
+                .map(|wav| {
+                    self.inner
+                        .clips
+                        .send(Arc::new(OverlayMessage::Clip { id: id.0, wav }))
+                        .unwrap_or(0)
+                })
+                .unwrap_or(0);
+            // With a listener: until it says the clip ended (or well after it should
+            // have). Without one: the clip's length, so the queue keeps its pace.
+            let heard = if listeners > 0 {
+                tokio::select! {
+                    answer = heard_it => answer.is_ok(),
+                    () = tokio::time::sleep(length + OVERLAY_GRACE) => false,
+                    () = self.inner.interrupt.notified() => false,
+                }
+            } else {
+                tokio::select! {
+                    () = tokio::time::sleep(length) => {}
+                    () = self.inner.interrupt.notified() => {}
+                }
+                false
+            };
+            let duration = lock(&self.inner.playing)
+                .take()
+                .and_then(|playing| playing.duration);
+            let finished = lock(&self.inner.queue).finished(id, heard);
+            self.publish_finished(&finished, duration).await;
+        }
+    }
+
+    /// Like [`Tts::publish`], adding the length the overlay reported to `tts.finished`.
+    async fn publish_finished(&self, events: &[TtsEvent], duration: Option<f64>) {
+        for event in events {
+            let Some((phase, mut data)) = wire(event) else {
+                continue;
+            };
+            if phase == TtsPhase::Finished {
+                data["duration"] = json!(duration);
             }
-            let finished = lock(&self.inner.queue).finished(id, false);
-            self.publish(&finished).await;
+            self.send(phase, data).await;
+        }
+    }
+
+    async fn send(&self, phase: TtsPhase, data: serde_json::Value) {
+        let event = Event {
+            platform: Platform::Roadie,
+            at: now(),
+            kind: EventKind::Tts { phase, data },
+        };
+        if let Err(error) = self.inner.bus.publish(event).await {
+            tracing::warn!(%error, "could not record a TTS event");
         }
     }
 
@@ -256,14 +384,7 @@ impl Tts {
             let Some((phase, data)) = wire(event) else {
                 continue;
             };
-            let event = Event {
-                platform: Platform::Roadie,
-                at: now(),
-                kind: EventKind::Tts { phase, data },
-            };
-            if let Err(error) = self.inner.bus.publish(event).await {
-                tracing::warn!(%error, "could not record a TTS event");
-            }
+            self.send(phase, data).await;
         }
     }
 }

@@ -300,6 +300,8 @@ pub struct TtsQueueInfo {
     pub current: Option<TtsItem>,
     /// Waiting, in order.
     pub pending: Vec<TtsItem>,
+    /// Overlay pages connected (browser sources playing the audio).
+    pub listeners: usize,
 }
 
 /// Text to speak.

@@ -30,6 +30,12 @@ pub async fn run(global: &Global, args: &TtsArgs) -> anyhow::Result<()> {
                 queue.engine,
                 if queue.paused { " (paused)" } else { "" }
             );
+            if let Some(url) = endpoint::overlay_url(&setup) {
+                println!(
+                    "overlay (add as a browser source in OBS, {} connected): {url}",
+                    queue.listeners
+                );
+            }
             match &queue.current {
                 Some(item) => println!("speaking #{}: {}", item.id, item.text),
                 None => println!("nothing is being spoken"),

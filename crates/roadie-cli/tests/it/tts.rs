@@ -167,3 +167,185 @@ fn without_an_engine_the_daemon_runs_and_says_how_to_get_one() {
     let (_, status, _) = run(&env, &["status"]);
     assert!(status.contains("tts"), "{status}");
 }
+
+fn overlay_token(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.data_dir().join("overlay-token"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+fn command_engine(env: &TestEnv) {
+    let clip = env.root().join("clip.wav");
+    std::fs::write(&clip, wav(0.6)).unwrap();
+    env.write_config(&format!(
+        "[tts]\nengine = \"command\"\ncommand = [\"cat\", \"{}\"]\n",
+        clip.display()
+    ));
+}
+
+#[test]
+fn the_overlay_gets_each_clip_and_reports_it_heard() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let env = support::env();
+    command_engine(&env);
+    let daemon = env.spawn_daemon();
+    let token = overlay_token(&env);
+    let api_token = daemon.token().to_owned();
+    assert_ne!(
+        token, api_token,
+        "the overlay URL must not carry the API token"
+    );
+    let rt = support::runtime();
+    let client = support::client(&daemon);
+    let page = get_overlay(daemon.address(), &token);
+    assert!(
+        page.0 == 200 && page.1.contains("/overlay/tts/ws"),
+        "{page:?}"
+    );
+    assert_eq!(get_overlay(daemon.address(), "wrong").0, 401);
+    let (finished, (wav_bytes, id)) = rt.block_on(async {
+        let mut events = client
+            .subscribe(&["tts.finished".into()], None)
+            .await
+            .unwrap();
+        let url = format!("ws://{}/overlay/tts/ws?token={token}", daemon.address());
+        let (mut overlay, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while client.tts_queue().await.unwrap().listeners == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the overlay never counted"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        client.tts_say("hello overlay", None).await.unwrap();
+        let note = loop {
+            match overlay.next().await.unwrap().unwrap() {
+                Message::Text(text) => {
+                    break serde_json::from_str::<serde_json::Value>(&text).unwrap();
+                }
+                _ => continue,
+            }
+        };
+        assert_eq!(note["type"], "clip");
+        let id = note["id"].as_u64().unwrap();
+        let Message::Binary(wav_bytes) = overlay.next().await.unwrap().unwrap() else {
+            panic!("the clip's audio did not follow its note");
+        };
+        overlay
+            .send(Message::text(format!(
+                r#"{{"type":"loaded","id":{id},"duration":0.6}}"#
+            )))
+            .await
+            .unwrap();
+        overlay
+            .send(Message::text(format!(r#"{{"type":"ended","id":{id}}}"#)))
+            .await
+            .unwrap();
+        let finished = tokio::time::timeout(Duration::from_secs(10), events.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        (finished.data, (wav_bytes.to_vec(), id))
+    });
+    assert_eq!(&wav_bytes[..4], b"RIFF");
+    assert_eq!(&wav_bytes[8..12], b"WAVE");
+    assert_eq!(finished["id"].as_u64(), Some(id));
+    assert_eq!(finished["heard"], true);
+    assert_eq!(finished["duration"], 0.6);
+}
+
+/// `GET /overlay/tts?token=` over a plain socket: (status, body).
+fn get_overlay(address: &str, token: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /overlay/tts?token={token} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+/// Real peer: headless Chromium plays the overlay (behind `ROADIE_TEST_CHROMIUM=1`;
+/// then a missing Chromium fails the test).
+#[test]
+fn in_headless_chromium_the_overlay_loads_a_clip_with_a_positive_duration() {
+    if std::env::var("ROADIE_TEST_CHROMIUM").as_deref() != Ok("1") {
+        eprintln!("skipped: set ROADIE_TEST_CHROMIUM=1 to run headless Chromium");
+        return;
+    }
+    let env = support::env();
+    command_engine(&env);
+    let daemon = env.spawn_daemon();
+    let client = support::client(&daemon);
+    let rt = support::runtime();
+    let profile = env.root().join("chromium-profile");
+    let url = format!(
+        "http://{}/overlay/tts?token={}",
+        daemon.address(),
+        overlay_token(&env)
+    );
+    let mut chromium = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--autoplay-policy=no-user-gesture-required",
+            "--remote-debugging-port=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(&url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromium is not installed (apt-get install chromium)");
+    let finished = rt.block_on(async {
+        let mut events = client
+            .subscribe(&["tts.finished".into()], None)
+            .await
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while client.tts_queue().await.unwrap().listeners == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Chromium never opened the overlay's socket"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        client.tts_say("hello from chromium", None).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(20), events.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    });
+    let _ = chromium.kill();
+    let _ = chromium.wait();
+    let duration = finished.data["duration"].as_f64().unwrap_or(0.0);
+    assert!(
+        duration > 0.5 && duration < 0.7,
+        "the audio element reported {duration} s for a 0.6 s clip: {}",
+        finished.data
+    );
+    eprintln!(
+        "Chromium: duration {duration} s, heard {}",
+        finished.data["heard"]
+    );
+}

@@ -4,6 +4,7 @@ mod automation;
 mod error;
 mod events;
 mod obs;
+mod overlay;
 mod platforms;
 mod rewards;
 mod secrets;
@@ -72,6 +73,8 @@ pub struct AppInner {
     pub obs: crate::obs::Obs,
     /// Text to speech.
     pub tts: crate::tts::Tts,
+    /// The token in overlay URLs (not the API token).
+    pub overlay_token: Secret,
     /// Flips to true when the daemon shuts down; long-lived handlers watch it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -173,6 +176,8 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), security::require_token));
     Router::new()
         .route("/api/v1/health", get(health))
+        .route("/overlay/tts", get(overlay::page))
+        .route("/overlay/tts/ws", get(overlay::socket))
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

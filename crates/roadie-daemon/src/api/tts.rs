@@ -20,6 +20,7 @@ pub async fn queue(State(state): State<AppState>) -> Json<TtsQueueInfo> {
         paused: view.paused,
         current: view.current.map(item),
         pending: view.pending.into_iter().map(item).collect(),
+        listeners: view.listeners,
     })
 }
 
