@@ -183,6 +183,24 @@ fn is_level(text: &str) -> bool {
         || matches!(text, "0" | "1" | "2" | "3" | "4" | "5")
 }
 
+/// `[tts] user_voices`: keys are `platform:login` on twitch, kick or youtube.
+pub(crate) fn user_voices<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    let voices = std::collections::BTreeMap::<String, String>::deserialize(d)?;
+    for user in voices.keys() {
+        let valid = user.split_once(':').is_some_and(|(platform, login)| {
+            matches!(platform, "twitch" | "kick" | "youtube") && !login.is_empty()
+        });
+        if !valid {
+            return Err(serde::de::Error::custom(format!(
+                "{user:?} is not a viewer: expected platform:login, e.g. \"twitch:alice\""
+            )));
+        }
+    }
+    Ok(voices)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +245,22 @@ mod tests {
         }
         for bad in ["infoo", "", "6", "verbose"] {
             assert!(!is_level(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_voices_are_keyed_by_platform_and_login() {
+        #[derive(serde::Deserialize)]
+        struct Voices {
+            #[serde(deserialize_with = "super::user_voices")]
+            voices: std::collections::BTreeMap<String, String>,
+        }
+        let good: Voices = toml::from_str("voices = { \"twitch:alice\" = \"en-gb\" }").unwrap();
+        assert_eq!(good.voices["twitch:alice"], "en-gb");
+        for bad in ["alice", "twitter:alice", "twitch:", "roadie:bob"] {
+            let text = format!("voices = {{ \"{bad}\" = \"en\" }}");
+            let error = toml::from_str::<Voices>(&text).err().unwrap().to_string();
+            assert!(error.contains("platform:login"), "{bad}: {error}");
         }
     }
 }

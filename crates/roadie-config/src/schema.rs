@@ -341,6 +341,9 @@ pub struct TtsConfig {
     /// Words or phrases never spoken: a request holding one is refused.
     #[serde(default)]
     pub banned_words: Vec<String>,
+    /// Per-viewer voices: `"twitch:alice" = "en-gb"`.
+    #[serde(default, deserialize_with = "fields::user_voices")]
+    pub user_voices: std::collections::BTreeMap<String, String>,
 }
 
 fn tts_max_chars() -> u32 {
@@ -355,6 +358,7 @@ impl Default for TtsConfig {
             voice: None,
             max_chars: tts_max_chars(),
             banned_words: Vec::new(),
+            user_voices: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -88,6 +88,8 @@ pub struct QueueView {
     pub pending: Vec<(u64, String)>,
     /// Overlay pages connected.
     pub listeners: usize,
+    /// The engine's voice ids.
+    pub voices: Vec<String>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -113,10 +115,21 @@ fn engine_config(config: &roadie_config::TtsConfig) -> EngineConfig {
 }
 
 fn queue_config(config: &roadie_config::TtsConfig) -> QueueConfig {
+    // `user_voices` keys are `platform:login` (checked when the config is loaded).
+    let user_voices = config
+        .user_voices
+        .iter()
+        .filter_map(|(user, voice)| {
+            let (platform, login) = user.split_once(':')?;
+            let platform = platform.parse::<Platform>().ok()?;
+            Some(((platform, login.to_ascii_lowercase()), voice.clone()))
+        })
+        .collect();
     QueueConfig {
         max_chars: usize::try_from(config.max_chars).unwrap_or(usize::MAX),
         banned_words: config.banned_words.clone(),
         default_voice: config.voice.clone(),
+        user_voices,
         ..QueueConfig::default()
     }
 }
@@ -272,6 +285,11 @@ impl Tts {
             (None, Some(missing)) => format!("none: {missing}"),
             (None, None) => "none".to_owned(),
         };
+        let voices = lock(&self.inner.engine)
+            .as_ref()
+            .and_then(|engine| engine.voices().ok())
+            .map(|voices| voices.into_iter().map(|voice| voice.id).collect())
+            .unwrap_or_default();
         let queue = lock(&self.inner.queue);
         QueueView {
             engine,
@@ -282,6 +300,7 @@ impl Tts {
                 .map(|item| (item.id.0, item.text.clone()))
                 .collect(),
             listeners: self.inner.clips.receiver_count(),
+            voices,
         }
     }
 

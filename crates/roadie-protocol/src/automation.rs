@@ -302,6 +302,8 @@ pub struct TtsQueueInfo {
     pub pending: Vec<TtsItem>,
     /// Overlay pages connected (browser sources playing the audio).
     pub listeners: usize,
+    /// The engine's voices (ids), where it lists them.
+    pub voices: Vec<String>,
 }
 
 /// Text to speak.
@@ -323,4 +325,22 @@ pub struct TtsQueued {
     pub text: String,
     /// Items ahead of it.
     pub ahead: usize,
+}
+
+/// Sets a text source's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObsTextChange {
+    /// The text source.
+    pub source: String,
+    /// Its new text.
+    pub text: String,
+}
+
+/// Plays, pauses, restarts or stops a media input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObsMediaChange {
+    /// The media input.
+    pub source: String,
+    /// `play`, `pause`, `restart` or `stop`.
+    pub action: String,
 }

@@ -437,7 +437,14 @@ fn a_redemption_runs_its_action_and_is_fulfilled_or_refunded() {
     let rt = support::runtime();
     let fake = rt.block_on(FakeTwitch::start());
     let env = support::env();
-    env.write_config(&fake.config_section());
+    // TTS through a program that prints a prepared WAV; the redeemer has their own voice.
+    let clip = env.root().join("clip.wav");
+    std::fs::write(&clip, crate::tts::wav(0.2)).unwrap();
+    env.write_config(&format!(
+        "{}[tts]\nengine = \"command\"\ncommand = [\"cat\", \"{}\"]\nuser_voices = {{ \"twitch:cooler_user\" = \"en-gb\" }}\n",
+        fake.config_section(),
+        clip.display()
+    ));
     let daemon = env.spawn_daemon();
     let imported = env.run(&["auth", "import", "twitch"], Some(&token_json(&fake)));
     assert!(imported.status.success());
@@ -469,6 +476,10 @@ text = "$(user) says drink water: $(input)"
 [[actions.steps]]
 type = "event"
 name = "confetti"
+
+[[actions.steps]]
+type = "tts"
+text = "$(user) is hydrated"
 
 [[actions]]
 name = "scene"
@@ -516,7 +527,7 @@ script = "dice"
     );
 
     let client = support::client(&daemon);
-    let (hydrated, scene) = rt.block_on(async {
+    let (hydrated, scene, spoken) = rt.block_on(async {
         let mut stream = client
             .subscribe(&["action.ran".into()], None)
             .await
@@ -539,8 +550,20 @@ script = "dice"
             .unwrap()
             .unwrap()
             .unwrap();
-        (hydrated, scene)
+        // The TTS step queued its line before the action reported: it is stored.
+        let spoken = client
+            .history(&["tts.queued".into()], None, Some(10))
+            .await
+            .unwrap()
+            .events
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no tts.queued; hydrate ran: {}", hydrated.data));
+        (hydrated, scene, spoken)
     });
+    assert_eq!(spoken.data["text"], "Cooler_User is hydrated");
+    assert_eq!(spoken.data["user"]["login"], "cooler_user");
+    assert_eq!(spoken.data["voice"], "en-gb", "the redeemer's own voice");
     assert_eq!(hydrated.data["action"], "hydrate");
     assert_eq!(hydrated.data["trigger"], "redemption");
     assert_eq!(hydrated.data["ok"], true, "{}", hydrated.data);
@@ -595,7 +618,7 @@ script = "dice"
     // Runs by name report each step; a failed one exits 1.
     let ran = run_ok(&env, &["actions", "run", "hydrate", "--input", "now"]);
     assert!(
-        ran.contains("1. chat ok") && ran.contains("2. event ok"),
+        ran.contains("1. chat ok") && ran.contains("2. event ok") && ran.contains("3. tts ok"),
         "{ran}"
     );
     let failed = run_fails(&env, &["actions", "run", "scene"]);

@@ -130,6 +130,45 @@ fn obs_is_driven_from_the_cli_and_actions_and_survives_a_restart() {
         String::from_utf8_lossy(&missing.stderr)
     );
 
+    // Text and media inputs through the API.
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        for (path, body) in [
+            (
+                "text",
+                serde_json::json!({"source": "Countdown", "text": "5 minutes"}),
+            ),
+            (
+                "media",
+                serde_json::json!({"source": "Intro Video", "action": "restart"}),
+            ),
+        ] {
+            let answer = http
+                .post(format!("http://{}/api/v1/obs/{path}", daemon.address()))
+                .bearer_auth(daemon.token())
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status().as_u16(), 204, "{path}");
+        }
+        let refused = http
+            .post(format!("http://{}/api/v1/obs/media", daemon.address()))
+            .bearer_auth(daemon.token())
+            .json(&serde_json::json!({"source": "Intro Video", "action": "rewind"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 400);
+    });
+    assert_eq!(fake.text("Countdown").as_deref(), Some("5 minutes"));
+    assert!(
+        fake.media_action("Intro Video")
+            .is_some_and(|action| action.contains("RESTART")),
+        "{:?}",
+        fake.media_action("Intro Video")
+    );
+
     // OBS's own scene switch arrives as an event.
     let client = support::client(&daemon);
     let event = rt.block_on(async {

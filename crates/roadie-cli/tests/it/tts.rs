@@ -10,7 +10,7 @@ use roadie_test_support::TestEnv;
 use crate::support;
 
 /// A mono 16-bit 22,050 Hz WAV of `seconds` of a square-ish tone.
-fn wav(seconds: f64) -> Vec<u8> {
+pub fn wav(seconds: f64) -> Vec<u8> {
     let rate: u32 = 22_050;
     let frames = (f64::from(rate) * seconds) as u32;
     let data_len = frames * 2;

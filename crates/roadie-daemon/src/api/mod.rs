@@ -150,6 +150,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/obs/source", post(obs::source))
         .route("/api/v1/obs/stream", post(obs::stream))
         .route("/api/v1/obs/record", post(obs::record))
+        .route("/api/v1/obs/text", post(obs::text))
+        .route("/api/v1/obs/media", post(obs::media))
         .route("/api/v1/tts", get(tts::queue))
         .route("/api/v1/tts/say", post(tts::say))
         .route("/api/v1/tts/skip", post(tts::skip))
@@ -246,7 +248,7 @@ async fn status(State(state): State<AppState>) -> Json<Status> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Roadie local API", description = "The daemon's HTTP and WebSocket API. Every endpoint but health needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)."),
-    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link, automation::list_actions, automation::run_action, automation::export_actions, automation::import_actions, obs::status, obs::scene, obs::source, obs::stream, obs::record, tts::queue, tts::say, tts::skip, tts::pause, tts::resume, tts::clear),
+    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link, automation::list_actions, automation::run_action, automation::export_actions, automation::import_actions, obs::status, obs::scene, obs::source, obs::stream, obs::record, obs::text, obs::media, tts::queue, tts::say, tts::skip, tts::pause, tts::resume, tts::clear),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -6,8 +6,11 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 
-use roadie_obs::{ObsError, ObsState, SourceState};
-use roadie_protocol::{ObsInfo, ObsOutputChange, ObsSceneChange, ObsSourceChange, ObsSourceShown};
+use roadie_obs::{MediaAction, ObsError, ObsState, SourceState};
+use roadie_protocol::{
+    ObsInfo, ObsMediaChange, ObsOutputChange, ObsSceneChange, ObsSourceChange, ObsSourceShown,
+    ObsTextChange,
+};
 
 use super::{ApiError, AppState};
 use crate::obs::ObsServiceError;
@@ -138,5 +141,33 @@ pub async fn record(
 ) -> Result<StatusCode, ApiError> {
     let start = start_or_stop(&body(request)?)?;
     state.obs.record(start).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets a text source's text.
+#[utoipa::path(post, path = "/api/v1/obs/text", security(("bearer" = [])), request_body = ObsTextChange,
+    responses((status = 204), (status = 400, body = roadie_protocol::ErrorBody), (status = 503, body = roadie_protocol::ErrorBody)))]
+pub async fn text(
+    State(state): State<AppState>,
+    request: Result<Json<ObsTextChange>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let request = body(request)?;
+    state.obs.set_text(&request.source, &request.text).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Plays, pauses, restarts or stops a media input.
+#[utoipa::path(post, path = "/api/v1/obs/media", security(("bearer" = [])), request_body = ObsMediaChange,
+    responses((status = 204), (status = 400, body = roadie_protocol::ErrorBody), (status = 503, body = roadie_protocol::ErrorBody)))]
+pub async fn media(
+    State(state): State<AppState>,
+    request: Result<Json<ObsMediaChange>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let request = body(request)?;
+    let action = request
+        .action
+        .parse::<MediaAction>()
+        .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    state.obs.media(&request.source, action).await?;
     Ok(StatusCode::NO_CONTENT)
 }

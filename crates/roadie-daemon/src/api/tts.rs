@@ -21,6 +21,7 @@ pub async fn queue(State(state): State<AppState>) -> Json<TtsQueueInfo> {
         current: view.current.map(item),
         pending: view.pending.into_iter().map(item).collect(),
         listeners: view.listeners,
+        voices: view.voices,
     })
 }
 

@@ -421,8 +421,18 @@ impl Automation {
             Step::Tts { text, voice } => {
                 let snapshot = self.snapshot(platform, context.user.as_ref()).await;
                 let text = def.render(text, platform, context, &snapshot);
-                // The streamer's automation speaks: no viewer rate limit applies.
-                let events = self.inner.tts.say(None, &text, voice.clone()).await;
+                // Spoken for the viewer who triggered it (their voice and rate limit),
+                // or as the streamer for runs without one.
+                let speaker = context
+                    .user
+                    .as_ref()
+                    .filter(|_| platform != Platform::Roadie)
+                    .map(|user| roadie_tts::Speaker {
+                        platform,
+                        id: user.id.clone(),
+                        login: user.login.clone(),
+                    });
+                let events = self.inner.tts.say(speaker, &text, voice.clone()).await;
                 refused(&events)
             }
             Step::ObsScene { scene } => self

@@ -182,9 +182,19 @@ impl Host for DaemonHost {
     }
 
     fn tts_say(&mut self, text: &str) -> Result<(), String> {
+        // Spoken for the viewer who started the script (their voice and rate limit).
+        let speaker = self
+            .caller
+            .as_ref()
+            .filter(|_| self.platform != Platform::Roadie)
+            .map(|user| roadie_tts::Speaker {
+                platform: self.platform,
+                id: user.id.clone(),
+                login: user.login.clone(),
+            });
         let events = self
             .handle
-            .block_on(self.automation.inner.tts.say(None, text, None));
+            .block_on(self.automation.inner.tts.say(speaker, text, None));
         super::actions::refused(&events)
     }
 }
