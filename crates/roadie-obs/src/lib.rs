@@ -15,6 +15,8 @@
 mod client;
 mod error;
 mod event;
+#[cfg(test)]
+mod json_strategy;
 pub mod protocol;
 mod supervisor;
 mod types;

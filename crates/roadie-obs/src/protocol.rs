@@ -347,36 +347,20 @@ mod tests {
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            ".{0,12}".prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 48, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(
-                    prop_oneof![
-                        Just("op".to_owned()),
-                        Just("d".to_owned()),
-                        Just("requestId".to_owned()),
-                        Just("requestType".to_owned()),
-                        Just("requestStatus".to_owned()),
-                        Just("eventType".to_owned()),
-                        Just("eventData".to_owned()),
-                        Just("result".to_owned()),
-                        Just("code".to_owned()),
-                        ".{0,8}",
-                    ],
-                    inner,
-                    0..6
-                )
-                .prop_map(|map| Value::Object(map.into_iter().collect())),
-            ]
-        })
+        crate::json_strategy::json_with_keys(
+            &[
+                "op",
+                "d",
+                "requestId",
+                "requestType",
+                "requestStatus",
+                "eventType",
+                "eventData",
+                "result",
+                "code",
+            ],
+            4,
+        )
     }
 
     proptest! {

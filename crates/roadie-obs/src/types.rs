@@ -293,34 +293,18 @@ mod tests {
     }
 
     fn any_json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            ".{0,8}".prop_map(Value::String),
-        ];
-        leaf.prop_recursive(3, 32, 5, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-                prop::collection::btree_map(
-                    prop_oneof![
-                        Just("scenes".to_owned()),
-                        Just("sceneName".to_owned()),
-                        Just("sceneIndex".to_owned()),
-                        Just("outputActive".to_owned()),
-                        Just("outputBytes".to_owned()),
-                        Just("cpuUsage".to_owned()),
-                        Just("currentProgramSceneName".to_owned()),
-                        ".{0,6}",
-                    ],
-                    inner,
-                    0..5
-                )
-                .prop_map(|map| Value::Object(map.into_iter().collect())),
-            ]
-        })
+        crate::json_strategy::json_with_keys(
+            &[
+                "scenes",
+                "sceneName",
+                "sceneIndex",
+                "outputActive",
+                "outputBytes",
+                "cpuUsage",
+                "currentProgramSceneName",
+            ],
+            3,
+        )
     }
 
     proptest! {
