@@ -528,6 +528,12 @@ script = "dice"
 
     let client = support::client(&daemon);
     let (hydrated, scene, spoken) = rt.block_on(async {
+        // Subscribed just before the redemption: live delivery must not miss the
+        // event (the daemon subscribes before it answers the upgrade).
+        let mut spoken_stream = client
+            .subscribe(&["tts.queued".into()], None)
+            .await
+            .unwrap();
         let mut stream = client
             .subscribe(&["action.ran".into()], None)
             .await
@@ -550,15 +556,11 @@ script = "dice"
             .unwrap()
             .unwrap()
             .unwrap();
-        // The TTS step queued its line before the action reported: it is stored.
-        let spoken = client
-            .history(&["tts.queued".into()], None, Some(10))
+        let spoken = tokio::time::timeout(Duration::from_secs(10), spoken_stream.next_event())
             .await
+            .unwrap_or_else(|_| panic!("tts.queued never came live; hydrate: {}", hydrated.data))
             .unwrap()
-            .events
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("no tts.queued; hydrate ran: {}", hydrated.data));
+            .unwrap();
         (hydrated, scene, spoken)
     });
     assert_eq!(spoken.data["text"], "Cooler_User is hydrated");

@@ -85,15 +85,21 @@ pub async fn stream(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let query = parse_query(raw.as_deref())?;
+    // Subscribe before answering the upgrade (and before any replay): an event
+    // committed once the client has its 101 is never missed.
+    let live = state.bus.subscribe();
     // Clients send nothing but pings and a close: a small read buffer will do.
     Ok(upgrade
         .read_buffer_size(4096)
-        .on_upgrade(move |socket| serve_stream(state, query, socket)))
+        .on_upgrade(move |socket| serve_stream(state, query, live, socket)))
 }
 
-async fn serve_stream(state: AppState, query: EventQuery, socket: WebSocket) {
-    // Subscribe before replaying so nothing committed meanwhile is missed.
-    let mut live = state.bus.subscribe();
+async fn serve_stream(
+    state: AppState,
+    query: EventQuery,
+    mut live: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::bus::Frame>>,
+    socket: WebSocket,
+) {
     // Reading happens in its own task: the client only ever sends pings and a close,
     // and polling a read on every event would cost a buffer reset per event.
     let (mut socket, mut incoming) = socket.split();
@@ -144,22 +150,29 @@ async fn serve_stream(state: AppState, query: EventQuery, socket: WebSocket) {
         }
     }
 
+    // Frames fed to the socket but not yet written out.
+    let mut unflushed = false;
     loop {
         tokio::select! {
             received = live.recv() => match received {
                 Ok(frame) => {
-                    if frame.id <= last_sent || !wanted(&frame.kind) {
-                        continue;
-                    }
                     let frame: Arc<Frame> = frame;
-                    // Queue the frame; write to the socket once nothing more is waiting,
-                    // so a burst goes out in few system calls.
-                    if socket.feed(Message::Text(frame.json.clone())).await.is_err() {
-                        return;
+                    if frame.id > last_sent && wanted(&frame.kind) {
+                        // Queue the frame; write to the socket once nothing more is
+                        // waiting, so a burst goes out in few system calls.
+                        if socket.feed(Message::Text(frame.json.clone())).await.is_err() {
+                            return;
+                        }
+                        last_sent = frame.id;
+                        unflushed = true;
                     }
-                    last_sent = frame.id;
-                    if live.is_empty() && socket.flush().await.is_err() {
-                        return;
+                    // Checked after every frame, wanted or not: a wanted frame followed
+                    // only by filtered-out ones must still go out.
+                    if unflushed && live.is_empty() {
+                        if socket.flush().await.is_err() {
+                            return;
+                        }
+                        unflushed = false;
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
