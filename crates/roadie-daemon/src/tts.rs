@@ -321,12 +321,13 @@ impl Tts {
             };
             let engine = lock(&self.inner.engine).clone();
             let spoken = match engine {
-                Some(engine) => engine.speak(&text, voice.as_deref()).await,
-                None => Err(roadie_tts::TtsError::InvalidCommand {
-                    reason: "no text-to-speech engine".into(),
-                }),
+                Some(engine) => engine
+                    .speak(&text, voice.as_deref())
+                    .await
+                    .map_err(|error| error.to_string()),
+                None => Err("no text-to-speech engine".to_owned()),
             };
-            let audio = spoken.map_err(|error| error.to_string()).and_then(|wav| {
+            let audio = spoken.and_then(|wav| {
                 let bytes = wav.to_canonical().map_err(|error| error.to_string())?;
                 Ok((wav.duration(), bytes))
             });
