@@ -12,6 +12,7 @@ mod device;
 mod error;
 mod flow;
 mod pkce;
+mod rotating;
 mod token;
 
 pub use callback::{Authorized, CallbackServer};
@@ -19,4 +20,5 @@ pub use device::{DeviceAuthorization, DeviceFlavor, DevicePoller};
 pub use error::OAuthError;
 pub use flow::{Client, ClientCredentials, authorize_url};
 pub use pkce::{Pkce, new_state};
+pub use rotating::{RefreshError, RotatingTokens, TokenStore};
 pub use token::{TokenResponse, TokenSet};

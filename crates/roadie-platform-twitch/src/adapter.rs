@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use roadie_core::{ConnectionState, Secret};
-use roadie_oauth::{ClientCredentials, OAuthError, TokenSet};
+use roadie_oauth::{ClientCredentials, RefreshError, RotatingTokens, TokenSet};
 use roadie_platform::{
     BoxFuture, Capability, CapabilityScopes, ChatError, Platform, PlatformSink, Shutdown,
 };
@@ -244,11 +244,7 @@ async fn chatter_list(helix: &Helix, user_id: &str) -> Option<(u64, Vec<roadie_c
     Some((total, people))
 }
 
-/// Persists rotated token sets (the keystore). Called before a new token is used.
-pub trait TokenStore: Send + Sync {
-    /// Stores `tokens`, replacing the previous set.
-    fn save(&self, tokens: &TokenSet) -> BoxFuture<'_, Result<(), String>>;
-}
+pub use roadie_oauth::TokenStore;
 
 /// `GET /oauth2/validate`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -290,22 +286,9 @@ pub async fn validate(
     }
 }
 
-/// The live token set, refreshed in one place.
-pub struct TwitchTokens {
-    current: Mutex<TokenSet>,
-    oauth: roadie_oauth::Client,
-    token_url: String,
-    store: Arc<dyn TokenStore>,
-    refreshing: tokio::sync::Mutex<()>,
-}
-
-impl std::fmt::Debug for TwitchTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TwitchTokens")
-            .field("token_url", &self.token_url)
-            .finish_non_exhaustive()
-    }
-}
+/// The live token set, refreshed in one place ([`RotatingTokens`]).
+#[derive(Debug)]
+pub struct TwitchTokens(RotatingTokens);
 
 impl TwitchTokens {
     /// Tokens for `settings`, persisted through `store`.
@@ -318,70 +301,33 @@ impl TwitchTokens {
             client_id: settings.client_id.clone(),
             client_secret: settings.client_secret.clone(),
         };
-        TwitchTokens {
-            current: Mutex::new(tokens),
-            oauth: roadie_oauth::Client::new(credentials),
-            token_url: format!("{}/token", settings.auth_url.trim_end_matches('/')),
+        TwitchTokens(RotatingTokens::new(
+            "Twitch",
+            credentials,
+            format!("{}/token", settings.auth_url.trim_end_matches('/')),
+            tokens,
             store,
-            refreshing: tokio::sync::Mutex::new(()),
-        }
+        ))
     }
 
     /// A copy of the current set.
     pub fn snapshot(&self) -> Option<TokenSet> {
-        self.current.lock().ok().map(|tokens| tokens.clone())
+        self.0.snapshot()
     }
 }
 
 impl TokenSource for TwitchTokens {
     fn current(&self) -> Secret {
-        self.current
-            .lock()
-            .map(|tokens| tokens.access_token.clone())
-            .unwrap_or_else(|_| Secret::new(""))
+        self.0.access()
     }
 
     fn refresh(&self) -> BoxFuture<'_, Result<Secret, HelixError>> {
         let seen = self.current();
         Box::pin(async move {
-            let _one_at_a_time = self.refreshing.lock().await;
-            // Another caller refreshed while this one waited: use its result.
-            let now_current = self.current();
-            if now_current != seen {
-                return Ok(now_current);
-            }
-            let Some(previous) = self.snapshot() else {
-                return Err(HelixError::AuthRequired("token state lost".into()));
-            };
-            let Some(refresh_token) = previous.refresh_token.clone() else {
-                return Err(HelixError::AuthRequired(
-                    "the token expired and there is no refresh token".into(),
-                ));
-            };
-            let mut fresh = match self.oauth.refresh(&self.token_url, &refresh_token).await {
-                Ok(fresh) => fresh,
-                Err(OAuthError::Provider { code, .. }) => {
-                    return Err(HelixError::AuthRequired(format!(
-                        "the refresh was refused: {code}"
-                    )));
-                }
-                Err(error) => return Err(HelixError::Transport(error.to_string())),
-            };
-            fresh.account_id = previous.account_id.clone();
-            fresh.account_login = previous.account_login.clone();
-            if fresh.scopes.is_empty() {
-                fresh.scopes = previous.scopes.clone();
-            }
-            // The rotated pair is durable before anything uses it.
-            self.store.save(&fresh).await.map_err(|error| {
-                HelixError::Transport(format!("storing the refreshed token failed: {error}"))
-            })?;
-            let access = fresh.access_token.clone();
-            if let Ok(mut current) = self.current.lock() {
-                *current = fresh;
-            }
-            tracing::info!("Twitch token refreshed and stored");
-            Ok(access)
+            self.0.refresh(&seen).await.map_err(|error| match error {
+                RefreshError::AuthRequired(reason) => HelixError::AuthRequired(reason),
+                RefreshError::Transport(reason) => HelixError::Transport(reason),
+            })
         })
     }
 }

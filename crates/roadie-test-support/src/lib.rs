@@ -12,9 +12,11 @@
 
 pub mod fake_eventsub;
 pub mod fake_helix;
+pub mod fake_kick;
 pub mod fake_oauth;
 pub mod fake_obs;
 pub mod fake_twitch;
+pub mod fake_youtube;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,1 @@
+//! The Kick adapter: the `Platform` strategy for Kick.

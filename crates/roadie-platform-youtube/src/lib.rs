@@ -1,0 +1,1 @@
+//! The YouTube adapter: the `Platform` strategy for YouTube Live.
