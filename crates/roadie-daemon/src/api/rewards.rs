@@ -100,7 +100,12 @@ pub async fn decide(
     };
     state
         .platforms
-        .finish_redemption(&reward_id, &redemption_id, fulfilled)
+        .finish_redemption(
+            roadie_core::Platform::Twitch,
+            &reward_id,
+            &redemption_id,
+            fulfilled,
+        )
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

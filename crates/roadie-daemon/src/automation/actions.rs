@@ -39,6 +39,7 @@ impl Actions {
 /// A redemption to fulfil or cancel when the run ends.
 #[derive(Debug, Clone)]
 struct Redemption {
+    platform: Platform,
     reward_id: String,
     redemption_id: String,
 }
@@ -250,7 +251,8 @@ impl Automation {
                 reward,
                 status: RedemptionStatus::Unfulfilled,
                 ..
-            } if platform == Platform::Twitch => Some(Redemption {
+            } if matches!(platform, Platform::Twitch | Platform::Kick) => Some(Redemption {
+                platform,
                 reward_id: reward.id.clone(),
                 redemption_id: redemption_id.clone(),
             }),
@@ -344,7 +346,12 @@ impl Automation {
             return;
         };
         if let Err(error) = platforms
-            .finish_redemption(&redemption.reward_id, &redemption.redemption_id, fulfilled)
+            .finish_redemption(
+                redemption.platform,
+                &redemption.reward_id,
+                &redemption.redemption_id,
+                fulfilled,
+            )
             .await
         {
             tracing::warn!(%error, redemption = %redemption.redemption_id, fulfilled, "could not settle a redemption");

@@ -11,12 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use roadie_core::{ConnectionState, Event, EventKind, Platform as PlatformId, Secret, Timestamp};
-use roadie_oauth::{ClientCredentials, DeviceFlavor, TokenResponse, TokenSet};
+use roadie_oauth::{ClientCredentials, DeviceFlavor, TokenResponse, TokenSet, TokenStore};
 use roadie_platform::{AnalyticsSample, BoxFuture, ChatError, Platform, PlatformSink};
-use roadie_platform_twitch::adapter::{
-    TokenStore, TwitchAdapter, TwitchSettings, TwitchTokens, validate,
-};
-use roadie_platform_twitch::helix::{CustomReward, HelixError, RewardChanges};
+use roadie_platform_twitch::adapter::TwitchAdapter;
 use roadie_protocol::{
     Account, AuthStatus, ComponentState, DeviceInstructions, PlatformAuth, timefmt,
 };
@@ -27,6 +24,28 @@ use crate::automation::Automation;
 use crate::bus::EventBus;
 use crate::health::HealthBoard;
 use crate::keystore::KeystoreSlot;
+
+mod twitch;
+
+/// How a platform signs in: the app's credentials, its endpoints and the scopes
+/// Roadie asks for.
+pub(crate) struct SignIn {
+    credentials: ClientCredentials,
+    authorize_url: String,
+    authorize_extra: &'static [(&'static str, &'static str)],
+    token_url: String,
+    scopes: Vec<&'static str>,
+    /// `None`: the platform has no device flow.
+    device: Option<DeviceSignIn>,
+}
+
+/// The device flow of a platform.
+pub(crate) struct DeviceSignIn {
+    url: String,
+    flavor: DeviceFlavor,
+    /// The scopes the device flow may ask for (Google allows fewer than the browser).
+    scopes: Vec<&'static str>,
+}
 
 /// Why a sign-in or chat request failed, with the HTTP status it maps to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -270,47 +289,107 @@ impl PlatformManager {
 
     /// Starts every configured platform that has a sign-in; reports the others.
     pub async fn start_all(&self) {
-        if self.config.twitch.is_some() && self.keystore.get().is_none() {
-            let problem = self.keystore.problem().unwrap_or_else(|| "not open".into());
-            self.set_state(
-                PlatformId::Twitch,
-                ConnectionState::AuthRequired,
-                &format!("the keystore is not available ({problem}); the sign-in cannot be read"),
-            );
-        } else if self.config.twitch.is_some() {
-            match self.credential(PlatformId::Twitch).await {
+        for platform in [PlatformId::Twitch, PlatformId::Kick, PlatformId::Youtube] {
+            if !self.configured(platform) {
+                self.set_state(
+                    platform,
+                    ConnectionState::Disabled,
+                    &format!("no [{platform}] section in the config"),
+                );
+                continue;
+            }
+            if self.keystore.get().is_none() {
+                let problem = self.keystore.problem().unwrap_or_else(|| "not open".into());
+                self.set_state(
+                    platform,
+                    ConnectionState::AuthRequired,
+                    &format!(
+                        "the keystore is not available ({problem}); the sign-in cannot be read"
+                    ),
+                );
+                continue;
+            }
+            match self.credential(platform).await {
                 Some(credential) => {
-                    if let Err(error) = self.start_twitch(credential).await {
+                    if let Err(error) = self.start_platform(credential).await {
                         self.set_state(
-                            PlatformId::Twitch,
+                            platform,
                             ConnectionState::AuthRequired,
-                            &format!("{error}; run `roadie auth login twitch`"),
+                            &format!("{error}; run `roadie auth login {platform}`"),
                         );
                     }
                 }
                 None => self.set_state(
-                    PlatformId::Twitch,
+                    platform,
                     ConnectionState::AuthRequired,
-                    "not signed in; run `roadie auth login twitch`",
+                    &format!("not signed in; run `roadie auth login {platform}`"),
                 ),
             }
-        } else {
-            self.set_state(
-                PlatformId::Twitch,
-                ConnectionState::Disabled,
-                "no [twitch] section in the config",
-            );
         }
-        for (platform, configured) in [
-            (PlatformId::Kick, self.config.kick.is_some()),
-            (PlatformId::Youtube, self.config.youtube.is_some()),
-        ] {
-            let detail = if configured {
-                "configured, but this build does not connect to it yet"
-            } else {
-                "not configured"
-            };
-            self.set_state(platform, ConnectionState::Disabled, detail);
+    }
+
+    fn configured(&self, platform: PlatformId) -> bool {
+        match platform {
+            PlatformId::Twitch => self.config.twitch.is_some(),
+            PlatformId::Kick => self.config.kick.is_some(),
+            PlatformId::Youtube => self.config.youtube.is_some(),
+            PlatformId::Roadie => false,
+        }
+    }
+
+    /// Reads the stored token set and starts the platform's adapter with it.
+    async fn start_platform(&self, credential: OauthCredential) -> Result<(), PlatformError> {
+        let stored = self
+            .read_secret(&credential.keystore_key)
+            .await?
+            .ok_or_else(|| {
+                PlatformError::Internal("the stored sign-in has no token in the keystore".into())
+            })?;
+        let tokens = TokenSet::from_keystore_value(&stored)
+            .map_err(|error| PlatformError::Internal(error.to_string()))?;
+        let platform = credential.platform;
+        let token_store: Arc<dyn TokenStore> = Arc::new(KeystoreTokens {
+            keystore: Arc::clone(&self.keystore),
+            store: self.store.clone(),
+            credential,
+        });
+        match platform {
+            PlatformId::Twitch => self.start_twitch(tokens, token_store).await,
+            other => Err(PlatformError::NotAvailable(format!(
+                "{other} is not supported by this build yet"
+            ))),
+        }
+    }
+
+    /// How `platform` signs in: the app's credentials, endpoints and scopes.
+    async fn sign_in(&self, platform: PlatformId) -> Result<SignIn, PlatformError> {
+        match platform {
+            PlatformId::Twitch => self.twitch_sign_in().await,
+            other => Err(PlatformError::NotAvailable(format!(
+                "{other} sign-in is not supported by this build yet"
+            ))),
+        }
+    }
+
+    /// Asks the platform whose token this is (and its real scopes and expiry).
+    async fn identify(
+        &self,
+        platform: PlatformId,
+        tokens: &mut TokenSet,
+    ) -> Result<(String, String), PlatformError> {
+        match platform {
+            PlatformId::Twitch => self.identify_twitch(tokens).await,
+            other => Err(PlatformError::NotAvailable(format!(
+                "{other} sign-in is not supported by this build yet"
+            ))),
+        }
+    }
+
+    /// Revokes both tokens at the platform; whether the access token was revoked.
+    async fn revoke(&self, platform: PlatformId, tokens: &TokenSet) -> bool {
+        match platform {
+            PlatformId::Twitch => self.revoke_twitch(tokens).await,
+            _ => false,
         }
     }
 
@@ -339,60 +418,6 @@ impl PlatformManager {
             .await
             .map_err(|error| PlatformError::Internal(error.to_string()))?
             .map_err(|error| PlatformError::Internal(error.to_string()))
-    }
-
-    async fn twitch_settings(&self) -> Result<TwitchSettings, PlatformError> {
-        let twitch = self.config.twitch.as_ref().ok_or_else(|| {
-            PlatformError::NotAvailable(
-                "Twitch is not configured: add a [twitch] section with your app's client_id".into(),
-            )
-        })?;
-        let client_secret = match &twitch.client_secret {
-            Some(secret) => Some(secret.clone()),
-            None => self
-                .read_secret("twitch.client_secret")
-                .await
-                .ok()
-                .flatten(),
-        };
-        Ok(TwitchSettings {
-            client_id: twitch.client_id.clone(),
-            client_secret,
-            auth_url: twitch.auth_url.clone(),
-            helix_url: twitch.helix_url.clone(),
-            eventsub_url: twitch.eventsub_url.clone(),
-            poll_every: Duration::from_secs(u64::from(twitch.poll_seconds)),
-            clock_check_every: roadie_platform_twitch::adapter::CLOCK_CHECK_EVERY,
-            wall_clock: roadie_platform_twitch::adapter::WallClock::system(),
-        })
-    }
-
-    async fn start_twitch(&self, credential: OauthCredential) -> Result<(), PlatformError> {
-        let settings = self.twitch_settings().await?;
-        let stored = self
-            .read_secret(&credential.keystore_key)
-            .await?
-            .ok_or_else(|| {
-                PlatformError::Internal("the stored sign-in has no token in the keystore".into())
-            })?;
-        let tokens = TokenSet::from_keystore_value(&stored)
-            .map_err(|error| PlatformError::Internal(error.to_string()))?;
-        let token_store = Arc::new(KeystoreTokens {
-            keystore: Arc::clone(&self.keystore),
-            store: self.store.clone(),
-            credential,
-        });
-        let twitch = Arc::new(TwitchAdapter::new(
-            settings.clone(),
-            Arc::new(TwitchTokens::new(&settings, tokens, token_store)),
-        ));
-        let adapter: Arc<dyn Platform> = Arc::clone(&twitch) as Arc<dyn Platform>;
-        self.run_adapter(PlatformId::Twitch, adapter).await;
-        // After `run_adapter`, which stops (and forgets) a previous adapter first.
-        if let Ok(mut slot) = self.twitch.lock() {
-            *slot = Some(twitch);
-        }
-        Ok(())
     }
 
     async fn run_adapter(&self, platform: PlatformId, adapter: Arc<dyn Platform>) {
@@ -425,11 +450,7 @@ impl PlatformManager {
 
     /// Stops a platform's adapter; at most about a second, as shutdown has 5 s in all.
     async fn stop(&self, platform: PlatformId) {
-        if platform == PlatformId::Twitch
-            && let Ok(mut slot) = self.twitch.lock()
-        {
-            *slot = None;
-        }
+        self.forget_typed(platform);
         let previous = self.running.lock().await.remove(&platform);
         if let Some(mut running) = previous {
             if let Some(stop) = running.stop.take() {
@@ -458,33 +479,7 @@ impl PlatformManager {
         platform: PlatformId,
         mut tokens: TokenSet,
     ) -> Result<Account, PlatformError> {
-        if platform != PlatformId::Twitch {
-            return Err(PlatformError::NotAvailable(format!(
-                "{platform} sign-in is not supported by this build yet"
-            )));
-        }
-        let settings = self.twitch_settings().await?;
-        let validation = validate(&self.http, &settings.auth_url, &tokens.access_token)
-            .await
-            .map_err(|error| {
-                PlatformError::Upstream(format!("cannot validate the token with Twitch: {error}"))
-            })?
-            .ok_or_else(|| {
-                PlatformError::BadRequest("Twitch rejects this token (invalid or expired)".into())
-            })?;
-        let (Some(user_id), Some(login)) = (validation.user_id, validation.login) else {
-            return Err(PlatformError::BadRequest(
-                "this is an app token; sign in as the broadcaster instead".into(),
-            ));
-        };
-        if !validation.scopes.is_empty() {
-            tokens.scopes = validation.scopes;
-        }
-        if let Some(seconds) = validation.expires_in {
-            tokens.expires_at = Some(Timestamp(
-                roadie_store::now_ms() + i64::try_from(seconds).unwrap_or(0) * 1000,
-            ));
-        }
+        let (user_id, login) = self.identify(platform, &mut tokens).await?;
         tokens.account_id = Some(user_id.clone());
         tokens.account_login = Some(login.clone());
         let credential = OauthCredential {
@@ -510,7 +505,7 @@ impl PlatformManager {
         .await
         .map_err(PlatformError::Internal)?;
         tracing::info!(%platform, %login, "signed in");
-        self.start_twitch(credential.clone()).await?;
+        self.start_platform(credential.clone()).await?;
         Ok(account(&credential))
     }
 
@@ -533,14 +528,11 @@ impl PlatformManager {
         redirect_uri: &str,
         verifier: &str,
     ) -> Result<Account, PlatformError> {
-        let settings = self.twitch_settings_for(platform).await?;
-        let client = roadie_oauth::Client::new(ClientCredentials {
-            client_id: settings.client_id.clone(),
-            client_secret: settings.client_secret.clone(),
-        });
+        let sign_in = self.sign_in(platform).await?;
+        let client = roadie_oauth::Client::new(sign_in.credentials);
         let tokens = client
             .exchange_code(
-                &format!("{}/token", settings.auth_url),
+                &sign_in.token_url,
                 code,
                 redirect_uri,
                 &Secret::new(verifier),
@@ -548,18 +540,6 @@ impl PlatformManager {
             .await
             .map_err(|error| PlatformError::Upstream(error.to_string()))?;
         self.import(platform, tokens).await
-    }
-
-    async fn twitch_settings_for(
-        &self,
-        platform: PlatformId,
-    ) -> Result<TwitchSettings, PlatformError> {
-        if platform != PlatformId::Twitch {
-            return Err(PlatformError::NotAvailable(format!(
-                "{platform} sign-in is not supported by this build yet"
-            )));
-        }
-        self.twitch_settings().await
     }
 
     /// The browser flow's authorize URL, with this platform's scopes.
@@ -570,16 +550,15 @@ impl PlatformManager {
         state: &str,
         challenge: &str,
     ) -> Result<String, PlatformError> {
-        let settings = self.twitch_settings_for(platform).await?;
-        let scopes = roadie_platform::all_scopes(roadie_platform_twitch::adapter::CAPABILITIES);
+        let sign_in = self.sign_in(platform).await?;
         roadie_oauth::authorize_url(
-            &format!("{}/authorize", settings.auth_url),
-            &settings.client_id,
+            &sign_in.authorize_url,
+            &sign_in.credentials.client_id,
             redirect_uri,
-            &scopes,
+            &sign_in.scopes,
             state,
             challenge,
-            &[("force_verify", "true")],
+            sign_in.authorize_extra,
         )
         .map_err(|error| PlatformError::Internal(error.to_string()))
     }
@@ -589,18 +568,15 @@ impl PlatformManager {
         self: &Arc<Self>,
         platform: PlatformId,
     ) -> Result<DeviceInstructions, PlatformError> {
-        let settings = self.twitch_settings_for(platform).await?;
-        let client = roadie_oauth::Client::new(ClientCredentials {
-            client_id: settings.client_id.clone(),
-            client_secret: settings.client_secret.clone(),
-        });
-        let scopes = roadie_platform::all_scopes(roadie_platform_twitch::adapter::CAPABILITIES);
+        let sign_in = self.sign_in(platform).await?;
+        let device = sign_in.device.ok_or_else(|| {
+            PlatformError::NotAvailable(format!(
+                "{platform} has no device sign-in; run `roadie auth login {platform}` without --device"
+            ))
+        })?;
+        let client = roadie_oauth::Client::new(sign_in.credentials);
         let authorization = client
-            .device_start(
-                &format!("{}/device", settings.auth_url),
-                DeviceFlavor::Twitch,
-                &scopes,
-            )
+            .device_start(&device.url, device.flavor, &device.scopes)
             .await
             .map_err(|error| PlatformError::Upstream(error.to_string()))?;
         let instructions = DeviceInstructions {
@@ -616,9 +592,9 @@ impl PlatformManager {
             ),
         );
         let manager = Arc::clone(self);
-        let token_url = format!("{}/token", settings.auth_url);
+        let token_url = sign_in.token_url;
         tokio::spawn(async move {
-            let poller = client.device_poller(&token_url, DeviceFlavor::Twitch, &scopes);
+            let poller = client.device_poller(&token_url, device.flavor, &device.scopes);
             let outcome = match poller.poll(&authorization, |_| {}).await {
                 Ok(tokens) => manager
                     .import(platform, tokens)
@@ -658,23 +634,10 @@ impl PlatformManager {
             return Ok((None, false));
         };
         let mut revoked = false;
-        if platform == PlatformId::Twitch
-            && let Ok(settings) = self.twitch_settings().await
-            && let Ok(Some(value)) = self.read_secret(&credential.keystore_key).await
+        if let Ok(Some(value)) = self.read_secret(&credential.keystore_key).await
             && let Ok(tokens) = TokenSet::from_keystore_value(&value)
         {
-            let client = roadie_oauth::Client::new(ClientCredentials {
-                client_id: settings.client_id.clone(),
-                client_secret: None,
-            });
-            let revoke_url = format!("{}/revoke", settings.auth_url);
-            revoked = client
-                .revoke(&revoke_url, &tokens.access_token)
-                .await
-                .is_ok();
-            if let Some(refresh) = &tokens.refresh_token {
-                let _ = client.revoke(&revoke_url, refresh).await;
-            }
+            revoked = self.revoke(platform, &tokens).await;
         }
         self.forget(&credential).await;
         self.set_state(
@@ -728,23 +691,6 @@ impl PlatformManager {
             })
     }
 
-    fn twitch_rewards(&self) -> Result<(Arc<TwitchAdapter>, String), PlatformError> {
-        let adapter = self
-            .twitch
-            .lock()
-            .ok()
-            .and_then(|slot| slot.clone())
-            .ok_or_else(|| {
-                PlatformError::NotAvailable(
-                    "Twitch is not signed in; run `roadie auth login twitch`".into(),
-                )
-            })?;
-        let broadcaster = adapter.account_id().ok_or_else(|| {
-            PlatformError::NotAvailable("the Twitch account is not known yet".into())
-        })?;
-        Ok((adapter, broadcaster))
-    }
-
     /// When a viewer followed the channel on `platform` (`Ok(None)`: not following);
     /// an error when the platform does not say.
     pub async fn followed_at(
@@ -760,47 +706,36 @@ impl PlatformManager {
         let (adapter, broadcaster) = self.twitch_rewards()?;
         roadie_platform_twitch::adapter::followed_at(adapter.helix(), &broadcaster, user_id)
             .await
-            .map_err(helix_error)
+            .map_err(twitch::helix_error)
     }
 
-    /// Roadie's own Twitch rewards.
-    pub async fn rewards(&self) -> Result<Vec<CustomReward>, PlatformError> {
-        let (adapter, broadcaster) = self.twitch_rewards()?;
-        adapter
-            .helix()
-            .own_rewards(&broadcaster)
-            .await
-            .map_err(helix_error)
-    }
-
-    /// Creates (`reward_id` None) or updates one of Roadie's Twitch rewards.
-    pub async fn change_reward(
-        &self,
-        reward_id: Option<&str>,
-        changes: RewardChanges,
-    ) -> Result<CustomReward, PlatformError> {
-        let (adapter, broadcaster) = self.twitch_rewards()?;
-        let helix = adapter.helix();
-        match reward_id {
-            None => helix.create_reward(&broadcaster, &changes).await,
-            Some(id) => helix.update_reward(&broadcaster, id, &changes).await,
-        }
-        .map_err(helix_error)
-    }
-
-    /// Fulfils or cancels (refunds) a redemption of one of Roadie's Twitch rewards.
+    /// Settles a redemption of a Roadie-managed reward: on Twitch fulfils or cancels
+    /// (refunds) it, on Kick accepts or rejects it.
     pub async fn finish_redemption(
         &self,
+        platform: PlatformId,
         reward_id: &str,
         redemption_id: &str,
         fulfilled: bool,
     ) -> Result<(), PlatformError> {
-        let (adapter, broadcaster) = self.twitch_rewards()?;
-        adapter
-            .helix()
-            .finish_redemption(&broadcaster, reward_id, redemption_id, fulfilled)
-            .await
-            .map_err(helix_error)
+        match platform {
+            PlatformId::Twitch => {
+                self.finish_twitch_redemption(reward_id, redemption_id, fulfilled)
+                    .await
+            }
+            other => Err(PlatformError::NotAvailable(format!(
+                "{other} redemptions cannot be settled by this build"
+            ))),
+        }
+    }
+
+    /// Forgets the typed handle of a platform's adapter (it is stopping).
+    fn forget_typed(&self, platform: PlatformId) {
+        if platform == PlatformId::Twitch
+            && let Ok(mut slot) = self.twitch.lock()
+        {
+            *slot = None;
+        }
     }
 
     /// Every platform's sign-in state.
@@ -836,19 +771,6 @@ impl PlatformManager {
             })
             .collect();
         AuthStatus { platforms }
-    }
-}
-
-fn helix_error(error: HelixError) -> PlatformError {
-    match error {
-        HelixError::Api {
-            status: 400..=499,
-            message,
-        } => PlatformError::BadRequest(message),
-        HelixError::AuthRequired(reason) => {
-            PlatformError::NotAvailable(format!("{reason}; run `roadie auth login twitch`"))
-        }
-        other => PlatformError::Upstream(other.to_string()),
     }
 }
 
