@@ -75,7 +75,7 @@ pub use paths::{
 };
 pub use schema::{
     Config, EventsConfig, KeystoreBackend, KeystoreConfig, KickConfig, LogConfig, LogFormat,
-    ObsConfig, ServerConfig, TtsConfig, TtsEngine, TwitchConfig, YoutubeConfig,
+    ObsConfig, ServerConfig, TtsConfig, TtsEngine, TwitchConfig, YoutubeConfig, YoutubeCosts,
 };
 
 use env::EnvOverride;

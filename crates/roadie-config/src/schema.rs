@@ -134,6 +134,7 @@ fn twitch_helix_url() -> String {
 fn twitch_eventsub_url() -> String {
     "wss://eventsub.wss.twitch.tv/ws".to_owned()
 }
+/// Platforms update viewer counts about once a minute; polling faster buys nothing.
 fn twitch_poll_seconds() -> u32 {
     60
 }
@@ -167,6 +168,16 @@ pub struct KickConfig {
         deserialize_with = "fields::http_url"
     )]
     pub channel_info_url: String,
+    /// Seconds between viewer-count polls while live. Default 60.
+    #[serde(
+        default = "twitch_poll_seconds",
+        deserialize_with = "fields::positive_u32"
+    )]
+    pub poll_seconds: u32,
+    /// Accept Kick's signed webhooks at `POST /webhooks/kick` (for users who expose
+    /// the daemon through a tunnel). Default false: the Pusher feed needs no public URL.
+    #[serde(default)]
+    pub webhook: bool,
 }
 
 impl KickConfig {
@@ -180,6 +191,8 @@ impl KickConfig {
             api_url: kick_api_url(),
             pusher_url: kick_pusher_url(),
             channel_info_url: kick_channel_info_url(),
+            poll_seconds: twitch_poll_seconds(),
+            webhook: false,
         }
     }
 }
@@ -226,6 +239,44 @@ pub struct YoutubeConfig {
         deserialize_with = "fields::positive_u32"
     )]
     pub daily_quota: u32,
+    /// Seconds between concurrent-viewer polls while live. Default 60.
+    #[serde(
+        default = "twitch_poll_seconds",
+        deserialize_with = "fields::positive_u32"
+    )]
+    pub poll_seconds: u32,
+    /// Quota units each API method costs (`[youtube.costs]`); quota is per Google
+    /// project, so users with their own project may see other prices.
+    #[serde(default)]
+    pub costs: YoutubeCosts,
+}
+
+/// `[youtube.costs]`: quota units per call.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [youtube.costs] table", default)]
+pub struct YoutubeCosts {
+    /// `liveBroadcasts.list`. Default 1.
+    pub live_broadcasts_list: u32,
+    /// `liveChatMessages.list`. Default 5.
+    pub live_chat_messages_list: u32,
+    /// `liveChatMessages.insert`. Default 50.
+    pub live_chat_messages_insert: u32,
+    /// `videos.list`. Default 1.
+    pub videos_list: u32,
+    /// `channels.list`. Default 1.
+    pub channels_list: u32,
+}
+
+impl Default for YoutubeCosts {
+    fn default() -> Self {
+        YoutubeCosts {
+            live_broadcasts_list: 1,
+            live_chat_messages_list: 5,
+            live_chat_messages_insert: 50,
+            videos_list: 1,
+            channels_list: 1,
+        }
+    }
 }
 
 impl YoutubeConfig {
@@ -239,6 +290,8 @@ impl YoutubeConfig {
             device_url: youtube_device_url(),
             api_url: youtube_api_url(),
             daily_quota: youtube_daily_quota(),
+            poll_seconds: twitch_poll_seconds(),
+            costs: YoutubeCosts::default(),
         }
     }
 }

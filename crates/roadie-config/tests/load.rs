@@ -802,3 +802,26 @@ fn from_toml_str_is_as_strict_as_load() {
     assert!(text.contains("<inline config>, line 3"), "{text}");
     assert!(text.contains("`twitch.nope`"), "{text}");
 }
+
+#[test]
+fn youtube_costs_and_kick_webhook_are_read_with_defaults_for_the_rest() {
+    let c = load_text(
+        "[kick]\nclient_id = \"k\"\nwebhook = true\npoll_seconds = 30\n[youtube]\nclient_id = \"y\"\n[youtube.costs]\nlive_chat_messages_list = 7\n",
+        &[],
+    )
+    .unwrap();
+    let kick = c.kick.unwrap();
+    assert!(kick.webhook);
+    assert_eq!(kick.poll_seconds, 30);
+    let youtube = c.youtube.unwrap();
+    assert_eq!(youtube.costs.live_chat_messages_list, 7);
+    assert_eq!(youtube.costs.live_chat_messages_insert, 50);
+    assert_eq!(youtube.costs.live_broadcasts_list, 1);
+    assert_eq!(youtube.poll_seconds, 60);
+
+    let (_, error) = load_err(
+        "[youtube]\nclient_id = \"y\"\n[youtube.costs]\nsearch_list = 100\n",
+        &[],
+    );
+    assert!(error.to_string().contains("search_list"), "{error}");
+}
