@@ -67,6 +67,28 @@ pub struct Status {
     pub keystore: KeystoreStatus,
     /// Every component's health.
     pub components: Vec<ComponentHealth>,
+    /// YouTube's daily API quota, while YouTube is running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub youtube_quota: Option<QuotaInfo>,
+}
+
+/// Spending of YouTube's daily API quota (per Google project, reset at midnight
+/// Pacific time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QuotaInfo {
+    /// Units spent today.
+    pub used: u64,
+    /// The daily budget (`[youtube] daily_quota`).
+    pub budget: u64,
+    /// Units left.
+    pub remaining: u64,
+    /// The current spacing of chat polls in milliseconds (slowed to last the day).
+    pub poll_interval_ms: u64,
+    /// Why polling is slowed or stopped, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// The budget is spent: chat is idle until the reset.
+    pub exhausted: bool,
 }
 
 /// Error body of every failed request: `{"error":{"code","message"}}`.

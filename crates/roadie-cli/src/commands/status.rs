@@ -32,6 +32,23 @@ pub async fn run(global: &Global) -> anyhow::Result<()> {
             component.name, state, component.detail
         );
     }
+    if let Some(quota) = &status.youtube_quota {
+        println!(
+            "youtube quota: {} of {} units used today, {} left; chat polled every {:.1}s{}",
+            quota.used,
+            quota.budget,
+            quota.remaining,
+            quota.poll_interval_ms as f64 / 1000.0,
+            if quota.exhausted {
+                " (exhausted: idle until the reset)"
+            } else {
+                ""
+            }
+        );
+        if let Some(warning) = &quota.warning {
+            println!("  warning: {warning}");
+        }
+    }
     Ok(())
 }
 

@@ -242,6 +242,7 @@ async fn status(State(state): State<AppState>) -> Json<Status> {
         listen: state.listen.to_string(),
         keystore,
         components: state.health.snapshot(),
+        youtube_quota: state.platforms.youtube_quota(),
     })
 }
 

@@ -738,6 +738,11 @@ impl PlatformManager {
         }
     }
 
+    /// YouTube's quota spending, while YouTube runs.
+    pub fn youtube_quota(&self) -> Option<roadie_protocol::QuotaInfo> {
+        None
+    }
+
     /// Every platform's sign-in state.
     pub async fn status(&self) -> AuthStatus {
         let credentials = self.store.credentials().await.unwrap_or_default();
