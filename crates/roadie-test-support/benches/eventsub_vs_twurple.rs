@@ -19,19 +19,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use common::{
+    cpu_time, mb, micros, ms, percentile, roadie_binary, rss_kb, spawn_event_reader, thread_cpu,
+    verdict, wait_count, workspace_root,
+};
 use roadie_test_support::TestEnv;
 use roadie_test_support::fake_eventsub::FakeEventSub;
 use roadie_test_support::fake_twitch::FakeTwitch;
-use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const SCOPES: &[&str] = &[
     "user:read:chat",
@@ -82,25 +84,6 @@ fn options() -> Result<Options, String> {
     Ok(options)
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn roadie_binary() -> Result<PathBuf, String> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    let exe = target.join("release").join("roadie");
-    if exe.is_file() {
-        Ok(exe)
-    } else {
-        Err(format!(
-            "{} is missing: run `cargo build --release --bin roadie` first",
-            exe.display()
-        ))
-    }
-}
-
 fn twurple_dir() -> Result<PathBuf, String> {
     let dir = workspace_root().join("bench/twurple");
     if dir.join("node_modules/@twurple/eventsub-ws").is_dir() {
@@ -111,65 +94,6 @@ fn twurple_dir() -> Result<PathBuf, String> {
             dir.display()
         ))
     }
-}
-
-fn rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// CPU time (user + system, all threads) a process has used so far.
-fn cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let after_name = stat.rsplit_once(')')?.1;
-    let mut fields = after_name.split_whitespace().skip(11);
-    let user: u64 = fields.next()?.parse().ok()?;
-    let system: u64 = fields.next()?.parse().ok()?;
-    // SAFETY: sysconf has no preconditions and only reads a constant.
-    #[allow(unsafe_code)]
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Some(Duration::from_nanos(
-        (user + system) * 1_000_000_000 / ticks,
-    ))
-}
-
-/// CPU time per thread name (threads of one name summed), for where the time went.
-fn thread_cpu(pid: u32) -> std::collections::BTreeMap<String, Duration> {
-    let mut threads = std::collections::BTreeMap::new();
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return threads;
-    };
-    for task in tasks.flatten() {
-        let Ok(tid) = task.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok();
-        let used = stat.as_deref().and_then(|stat| {
-            let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
-            let user: u64 = fields.next()?.parse().ok()?;
-            let system: u64 = fields.next()?.parse().ok()?;
-            Some(user + system)
-        });
-        if let Some(ticks) = used {
-            // SAFETY: sysconf has no preconditions and only reads a constant.
-            #[allow(unsafe_code)]
-            let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-            *threads.entry(name).or_default() +=
-                Duration::from_nanos(ticks * 1_000_000_000 / per_second);
-        }
-    }
-    threads
 }
 
 fn chat_frames(
@@ -198,86 +122,12 @@ fn send_all(fake: &FakeEventSub, frames: Vec<String>) -> Result<(), String> {
     Ok(())
 }
 
-/// Waits for `done` with a limit proportional to the work.
-async fn wait_count(counter: &mut watch::Receiver<usize>, wanted: usize) -> Result<(), String> {
-    let limit = Duration::from_secs(30) + Duration::from_millis(wanted as u64 / 2);
-    let waited = tokio::time::timeout(limit, counter.wait_for(|seen| *seen >= wanted))
-        .await
-        .map(|result| result.is_ok());
-    match waited {
-        Ok(true) => Ok(()),
-        Ok(false) => Err("the event stream closed".to_owned()),
-        Err(_) => Err(format!(
-            "only {} of {wanted} events arrived within {limit:?}",
-            *counter.borrow()
-        )),
-    }
-}
-
 struct RoadieFigures {
     idle_rss_kb: u64,
     rate: f64,
     cpu_per_message: Duration,
     latencies: Vec<Duration>,
     rss_after_kb: u64,
-}
-
-/// When each `bench-<n>` message reached the events client (`None`: never).
-type SeenAt = Vec<Option<Instant>>;
-
-/// Reads `/api/v1/events?type=chat.message`, timing each `bench-<n>` message.
-fn spawn_event_reader(
-    url: String,
-    token: String,
-    slots: usize,
-    marks: Vec<usize>,
-) -> (
-    watch::Receiver<usize>,
-    tokio::task::JoinHandle<Result<SeenAt, String>>,
-) {
-    let (count_tx, count_rx) = watch::channel(0usize);
-    let reader = tokio::spawn(async move {
-        let mut request = url
-            .into_client_request()
-            .map_err(|error| error.to_string())?;
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {token}")
-                .parse()
-                .map_err(|_| "bad token".to_owned())?,
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(|error| format!("events stream: {error}"))?;
-        let mut seen_at = vec![None; slots];
-        let mut count = 0usize;
-        while let Some(message) = socket.next().await {
-            let now = Instant::now();
-            let Ok(Message::Text(text)) = message else {
-                break;
-            };
-            let number = text
-                .split_once("\"message_id\":\"bench-")
-                .and_then(|(_, rest)| rest.split_once('"'))
-                .and_then(|(digits, _)| digits.parse::<usize>().ok());
-            if let Some(slot) = number.and_then(|number| seen_at.get_mut(number))
-                && slot.is_none()
-            {
-                *slot = Some(now);
-                count += 1;
-                // Waking the waiter per event would cost the reader more than the work
-                // measured; every 256 events and at each mark the harness waits for is enough.
-                if count.is_multiple_of(256) || marks.contains(&count) {
-                    count_tx.send_replace(count);
-                }
-                if count == slots {
-                    break;
-                }
-            }
-        }
-        Ok(seen_at)
-    });
-    (count_rx, reader)
 }
 
 async fn wait_connected(fake: &FakeTwitch) -> Result<(), String> {
@@ -531,30 +381,6 @@ async fn bench_twurple(dir: &Path, options: &Options) -> Result<TwurpleFigures, 
         cpu_per_message: cpu_used / options.messages.max(1) as u32,
         rss_after_kb,
     })
-}
-
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[index]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-fn micros(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e6
-}
-
-fn mb(kb: u64) -> f64 {
-    kb as f64 / 1024.0
-}
-
-fn verdict(pass: bool) -> &'static str {
-    if pass { "within budget" } else { "OVER BUDGET" }
 }
 
 fn run() -> Result<(), String> {
