@@ -37,6 +37,29 @@ fn scopes_from_either<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<
     })
 }
 
+/// `expires_in` as a number, or as a string holding one (Kick's documentation shows
+/// strings, even `""`); anything unreadable counts as unknown rather than failing the
+/// whole sign-in.
+fn seconds_from_either<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Seconds {
+        Number(u64),
+        Float(f64),
+        Text(String),
+    }
+    Ok(match Option::<Seconds>::deserialize(deserializer)? {
+        Some(Seconds::Number(seconds)) => Some(seconds),
+        Some(Seconds::Float(seconds)) if seconds.is_finite() && seconds >= 0.0 => {
+            Some(seconds as u64)
+        }
+        Some(Seconds::Text(text)) => text.trim().parse().ok(),
+        _ => None,
+    })
+}
+
 /// A provider's token answer (RFC 6749 §5.1): `scope` may be a list (Twitch) or a
 /// space-separated string (the RFC, Google, Kick).
 #[derive(Deserialize)]
@@ -44,7 +67,7 @@ pub struct TokenResponse {
     access_token: String,
     #[serde(default)]
     refresh_token: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "seconds_from_either")]
     expires_in: Option<u64>,
     #[serde(default, deserialize_with = "scopes_from_either")]
     scope: Vec<String>,
@@ -205,6 +228,26 @@ mod tests {
         assert_eq!(tokens.refresh_token, previous);
         assert!(tokens.expires_within(Timestamp(3_000_000), 700_000));
         assert!(!tokens.expires_within(Timestamp(1_000), 60_000));
+    }
+
+    #[test]
+    fn expires_in_may_be_a_string_as_kick_documents_it() {
+        let expiry = |body: &[u8]| {
+            TokenResponse::parse(body)
+                .unwrap()
+                .into_token_set(Timestamp(0), None)
+                .expires_at
+        };
+        assert_eq!(
+            expiry(br#"{"access_token":"a","expires_in":"7200"}"#),
+            Some(Timestamp(7_200_000))
+        );
+        assert_eq!(expiry(br#"{"access_token":"a","expires_in":""}"#), None);
+        assert_eq!(expiry(br#"{"access_token":"a","expires_in":null}"#), None);
+        assert_eq!(
+            expiry(br#"{"access_token":"a","expires_in":60}"#),
+            Some(Timestamp(60_000))
+        );
     }
 
     #[test]
