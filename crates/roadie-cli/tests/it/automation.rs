@@ -11,17 +11,7 @@ use roadie_test_support::fake_twitch::FakeTwitch;
 use roadie_test_support::{RunningDaemon, TestEnv};
 use serde_json::{Value, json};
 
-use crate::support;
-
-fn run_ok(env: &TestEnv, args: &[&str]) -> String {
-    let output = env.run(args, None);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use crate::support::{self, run_ok};
 
 fn run_fails(env: &TestEnv, args: &[&str]) -> String {
     let output = env.run(args, None);

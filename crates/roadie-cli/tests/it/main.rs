@@ -8,6 +8,7 @@ mod automation;
 mod config_errors;
 mod crash_safety;
 mod event_stream;
+mod kick;
 mod obs;
 mod peers_secret_service;
 mod secrets;

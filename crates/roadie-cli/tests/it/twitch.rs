@@ -21,39 +21,11 @@ fn configure(env: &TestEnv, fake: &FakeTwitch) {
 }
 
 fn twitch_state(env: &TestEnv) -> (String, String) {
-    let output = env.run(&["auth", "status", "--json"], None);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let twitch = status["platforms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|entry| entry["platform"] == "twitch")
-        .unwrap()
-        .clone();
-    (
-        twitch["state"].as_str().unwrap().to_owned(),
-        twitch["detail"].as_str().unwrap().to_owned(),
-    )
+    support::platform_state(env, "twitch")
 }
 
 fn wait_for_state(env: &TestEnv, wanted: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (state, detail) = twitch_state(env);
-        if state == wanted {
-            return detail;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "twitch stayed {state} ({detail}), wanted {wanted}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    support::wait_for_platform_state(env, "twitch", wanted)
 }
 
 fn token_json(fake: &FakeTwitch) -> (String, String) {

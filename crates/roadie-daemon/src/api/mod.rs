@@ -10,6 +10,7 @@ mod rewards;
 mod secrets;
 mod security;
 mod tts;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -180,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/health", get(health))
         .route("/overlay/tts", get(overlay::page))
         .route("/overlay/tts/ws", get(overlay::socket))
+        .route("/webhooks/kick", post(webhooks::kick))
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -249,7 +251,7 @@ async fn status(State(state): State<AppState>) -> Json<Status> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Roadie local API", description = "The daemon's HTTP and WebSocket API. Every endpoint but health needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)."),
-    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link, automation::list_actions, automation::run_action, automation::export_actions, automation::import_actions, obs::status, obs::scene, obs::source, obs::stream, obs::record, obs::text, obs::media, tts::queue, tts::say, tts::skip, tts::pause, tts::resume, tts::clear),
+    paths(health, status, openapi, events::stream, events::publish, events::history, secrets::set, secrets::delete, platforms::status, platforms::import, platforms::authorize, platforms::exchange, platforms::device, platforms::logout, platforms::chat, webhooks::kick, rewards::list, rewards::create, rewards::update, rewards::decide, automation::list_commands, automation::upsert_command, automation::remove_command, automation::test_command, automation::export_commands, automation::import_commands, automation::test_script, automation::top, automation::balance, automation::adjust, automation::link, automation::list_actions, automation::run_action, automation::export_actions, automation::import_actions, obs::status, obs::scene, obs::source, obs::stream, obs::record, obs::text, obs::media, tts::queue, tts::say, tts::skip, tts::pause, tts::resume, tts::clear),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -25,7 +25,9 @@ use crate::bus::EventBus;
 use crate::health::HealthBoard;
 use crate::keystore::KeystoreSlot;
 
+mod kick;
 mod twitch;
+// mod youtube; (wired once the YouTube adapter lands)
 
 /// How a platform signs in: the app's credentials, its endpoints and the scopes
 /// Roadie asks for.
@@ -79,8 +81,12 @@ pub struct PlatformManager {
     health: Arc<HealthBoard>,
     keystore: Arc<KeystoreSlot>,
     running: tokio::sync::Mutex<HashMap<PlatformId, Running>>,
-    /// The running Twitch adapter, typed: rewards are Twitch-only so far.
+    /// The running Twitch adapter, typed: Roadie's own rewards.
     twitch: Mutex<Option<Arc<TwitchAdapter>>>,
+    /// The running Kick adapter, typed: redemptions and webhooks.
+    kick: Mutex<Option<Arc<roadie_platform_kick::KickAdapter>>>,
+    /// The running YouTube adapter, typed: its quota spending.
+    youtube: Mutex<Option<Arc<()>>>,
     states: Arc<Mutex<HashMap<PlatformId, (ConnectionState, String)>>>,
     device_flows: Arc<Mutex<HashMap<PlatformId, String>>>,
     http: reqwest::Client,
@@ -270,6 +276,8 @@ impl PlatformManager {
             keystore,
             running: tokio::sync::Mutex::default(),
             twitch: Mutex::new(None),
+            kick: Mutex::new(None),
+            youtube: Mutex::new(None),
             states: Arc::default(),
             device_flows: Arc::default(),
             http,
@@ -355,6 +363,7 @@ impl PlatformManager {
         });
         match platform {
             PlatformId::Twitch => self.start_twitch(tokens, token_store).await,
+            PlatformId::Kick => self.start_kick(tokens, token_store).await,
             other => Err(PlatformError::NotAvailable(format!(
                 "{other} is not supported by this build yet"
             ))),
@@ -365,6 +374,7 @@ impl PlatformManager {
     async fn sign_in(&self, platform: PlatformId) -> Result<SignIn, PlatformError> {
         match platform {
             PlatformId::Twitch => self.twitch_sign_in().await,
+            PlatformId::Kick => self.kick_sign_in().await,
             other => Err(PlatformError::NotAvailable(format!(
                 "{other} sign-in is not supported by this build yet"
             ))),
@@ -379,6 +389,7 @@ impl PlatformManager {
     ) -> Result<(String, String), PlatformError> {
         match platform {
             PlatformId::Twitch => self.identify_twitch(tokens).await,
+            PlatformId::Kick => self.identify_kick(tokens).await,
             other => Err(PlatformError::NotAvailable(format!(
                 "{other} sign-in is not supported by this build yet"
             ))),
@@ -389,6 +400,7 @@ impl PlatformManager {
     async fn revoke(&self, platform: PlatformId, tokens: &TokenSet) -> bool {
         match platform {
             PlatformId::Twitch => self.revoke_twitch(tokens).await,
+            PlatformId::Kick => self.revoke_kick(tokens).await,
             _ => false,
         }
     }
@@ -723,18 +735,32 @@ impl PlatformManager {
                 self.finish_twitch_redemption(reward_id, redemption_id, fulfilled)
                     .await
             }
+            PlatformId::Kick => self.finish_kick_redemption(redemption_id, fulfilled).await,
             other => Err(PlatformError::NotAvailable(format!(
-                "{other} redemptions cannot be settled by this build"
+                "{other} has no redemptions to settle"
             ))),
         }
     }
 
     /// Forgets the typed handle of a platform's adapter (it is stopping).
     fn forget_typed(&self, platform: PlatformId) {
-        if platform == PlatformId::Twitch
-            && let Ok(mut slot) = self.twitch.lock()
-        {
-            *slot = None;
+        match platform {
+            PlatformId::Twitch => {
+                if let Ok(mut slot) = self.twitch.lock() {
+                    *slot = None;
+                }
+            }
+            PlatformId::Kick => {
+                if let Ok(mut slot) = self.kick.lock() {
+                    *slot = None;
+                }
+            }
+            PlatformId::Youtube => {
+                if let Ok(mut slot) = self.youtube.lock() {
+                    *slot = None;
+                }
+            }
+            PlatformId::Roadie => {}
         }
     }
 
