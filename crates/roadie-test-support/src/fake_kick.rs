@@ -889,6 +889,12 @@ impl FakeKick {
         self.send_on(&self.chat_channel(), frames)
     }
 
+    /// Sends prepared chat frames ([`FakeKick::chat_frame`]) on the chat channel in one
+    /// write; returns how many connections got them.
+    pub fn send_chat_frames(&self, frames: Vec<String>) -> usize {
+        self.send_on(&self.chat_channel(), frames)
+    }
+
     /// Sends a raw text frame to every open connection.
     pub fn send_raw(&self, frame: &str) -> usize {
         let registry = lock(&self.pusher);
