@@ -149,6 +149,11 @@ pub(crate) fn positive_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Er
     Ok(value)
 }
 
+/// An optional `u32` greater than zero.
+pub(crate) fn opt_positive_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    positive_u32(d).map(Some)
+}
+
 /// A tracing filter: `info`, `roadie=debug`, `roadie=debug,hyper=warn`... Only the level
 /// names are checked; the target syntax is left to the logger.
 pub(crate) fn log_filter<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

@@ -245,6 +245,12 @@ pub struct YoutubeConfig {
         deserialize_with = "fields::positive_u32"
     )]
     pub poll_seconds: u32,
+    /// How many hours a stream usually lasts. Absent (the default): chat polling is
+    /// paced so the quota lasts until the daily reset, whenever the stream ends. Set:
+    /// polling is paced for this many more hours (a moving horizon), which polls faster
+    /// at the risk of running dry on a longer stream.
+    #[serde(default, deserialize_with = "fields::opt_positive_u32")]
+    pub stream_hours: Option<u32>,
     /// Quota units each API method costs (`[youtube.costs]`); quota is per Google
     /// project, so users with their own project may see other prices.
     #[serde(default)]
@@ -291,6 +297,7 @@ impl YoutubeConfig {
             api_url: youtube_api_url(),
             daily_quota: youtube_daily_quota(),
             poll_seconds: twitch_poll_seconds(),
+            stream_hours: None,
             costs: YoutubeCosts::default(),
         }
     }

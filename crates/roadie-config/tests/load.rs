@@ -818,10 +818,16 @@ fn youtube_costs_and_kick_webhook_are_read_with_defaults_for_the_rest() {
     assert_eq!(youtube.costs.live_chat_messages_insert, 50);
     assert_eq!(youtube.costs.live_broadcasts_list, 1);
     assert_eq!(youtube.poll_seconds, 60);
+    assert_eq!(youtube.stream_hours, None);
 
     let (_, error) = load_err(
         "[youtube]\nclient_id = \"y\"\n[youtube.costs]\nsearch_list = 100\n",
         &[],
     );
     assert!(error.to_string().contains("search_list"), "{error}");
+
+    let c = load_text("[youtube]\nclient_id = \"y\"\nstream_hours = 4\n", &[]).unwrap();
+    assert_eq!(c.youtube.unwrap().stream_hours, Some(4));
+    let (_, error) = load_err("[youtube]\nclient_id = \"y\"\nstream_hours = 0\n", &[]);
+    assert!(error.to_string().contains("greater than 0"), "{error}");
 }

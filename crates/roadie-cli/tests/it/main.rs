@@ -16,6 +16,7 @@ mod shutdown;
 mod support;
 mod tts;
 mod twitch;
+mod youtube;
 
 /// Every module in this directory must be listed above, or its tests never run.
 #[test]

@@ -27,7 +27,25 @@ use crate::keystore::KeystoreSlot;
 
 mod kick;
 mod twitch;
-// mod youtube; (wired once the YouTube adapter lands)
+mod youtube;
+
+/// The keystore key of an account's tokens: `oauth.{platform}.{account id}`. Keystore
+/// keys are lower-case, and YouTube channel ids (`UCx9...`) are case-sensitive, so
+/// an id with other characters is written in hex to keep two accounts apart.
+fn token_keystore_key(platform: PlatformId, account_id: &str) -> String {
+    let plain = account_id.bytes().all(|byte| {
+        byte.is_ascii_lowercase() || byte.is_ascii_digit() || matches!(byte, b'.' | b'_' | b'-')
+    });
+    if plain && !account_id.is_empty() {
+        format!("oauth.{platform}.{account_id}")
+    } else {
+        let hex: String = account_id
+            .bytes()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        format!("oauth.{platform}.x{hex}")
+    }
+}
 
 /// How a platform signs in: the app's credentials, its endpoints and the scopes
 /// Roadie asks for.
@@ -86,7 +104,7 @@ pub struct PlatformManager {
     /// The running Kick adapter, typed: redemptions and webhooks.
     kick: Mutex<Option<Arc<roadie_platform_kick::KickAdapter>>>,
     /// The running YouTube adapter, typed: its quota spending.
-    youtube: Mutex<Option<Arc<()>>>,
+    youtube: Mutex<Option<Arc<roadie_platform_youtube::YoutubeAdapter>>>,
     states: Arc<Mutex<HashMap<PlatformId, (ConnectionState, String)>>>,
     device_flows: Arc<Mutex<HashMap<PlatformId, String>>>,
     http: reqwest::Client,
@@ -364,9 +382,10 @@ impl PlatformManager {
         match platform {
             PlatformId::Twitch => self.start_twitch(tokens, token_store).await,
             PlatformId::Kick => self.start_kick(tokens, token_store).await,
-            other => Err(PlatformError::NotAvailable(format!(
-                "{other} is not supported by this build yet"
-            ))),
+            PlatformId::Youtube => self.start_youtube(tokens, token_store).await,
+            PlatformId::Roadie => Err(PlatformError::NotAvailable(
+                "roadie is not a platform to sign in to".into(),
+            )),
         }
     }
 
@@ -375,9 +394,10 @@ impl PlatformManager {
         match platform {
             PlatformId::Twitch => self.twitch_sign_in().await,
             PlatformId::Kick => self.kick_sign_in().await,
-            other => Err(PlatformError::NotAvailable(format!(
-                "{other} sign-in is not supported by this build yet"
-            ))),
+            PlatformId::Youtube => self.youtube_sign_in().await,
+            PlatformId::Roadie => Err(PlatformError::NotAvailable(
+                "roadie is not a platform to sign in to".into(),
+            )),
         }
     }
 
@@ -390,9 +410,10 @@ impl PlatformManager {
         match platform {
             PlatformId::Twitch => self.identify_twitch(tokens).await,
             PlatformId::Kick => self.identify_kick(tokens).await,
-            other => Err(PlatformError::NotAvailable(format!(
-                "{other} sign-in is not supported by this build yet"
-            ))),
+            PlatformId::Youtube => self.identify_youtube(tokens).await,
+            PlatformId::Roadie => Err(PlatformError::NotAvailable(
+                "roadie is not a platform to sign in to".into(),
+            )),
         }
     }
 
@@ -401,7 +422,8 @@ impl PlatformManager {
         match platform {
             PlatformId::Twitch => self.revoke_twitch(tokens).await,
             PlatformId::Kick => self.revoke_kick(tokens).await,
-            _ => false,
+            PlatformId::Youtube => self.revoke_youtube(tokens).await,
+            PlatformId::Roadie => false,
         }
     }
 
@@ -500,7 +522,7 @@ impl PlatformManager {
             account_login: login.clone(),
             scopes: tokens.scopes.clone(),
             expires_at: tokens.expires_at,
-            keystore_key: format!("oauth.{platform}.{user_id}"),
+            keystore_key: token_keystore_key(platform, &user_id),
         };
         // One account per platform: forget a previous one.
         if let Some(previous) = self.credential(platform).await
@@ -764,11 +786,6 @@ impl PlatformManager {
         }
     }
 
-    /// YouTube's quota spending, while YouTube runs.
-    pub fn youtube_quota(&self) -> Option<roadie_protocol::QuotaInfo> {
-        None
-    }
-
     /// Every platform's sign-in state.
     pub async fn status(&self) -> AuthStatus {
         let credentials = self.store.credentials().await.unwrap_or_default();
@@ -822,4 +839,22 @@ pub fn token_set_from_import(body: &[u8]) -> Result<TokenSet, PlatformError> {
     TokenResponse::parse(body)
         .map(|response| response.into_token_set(now(), None))
         .map_err(|error| PlatformError::BadRequest(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_keys_keep_case_sensitive_ids_apart() {
+        assert_eq!(
+            token_keystore_key(PlatformId::Twitch, "141981764"),
+            "oauth.twitch.141981764"
+        );
+        let upper = token_keystore_key(PlatformId::Youtube, "UCab");
+        let lower = token_keystore_key(PlatformId::Youtube, "ucab");
+        assert_eq!(upper, "oauth.youtube.x55436162");
+        assert_eq!(lower, "oauth.youtube.ucab");
+        assert!(roadie_keystore::validate_key(&upper).is_ok());
+    }
 }
