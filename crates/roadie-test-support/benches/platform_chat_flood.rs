@@ -8,8 +8,10 @@
 //! handed to the server to the event at the client at a paced rate, and idle RSS.
 //!
 //! YouTube: live chat is polled, so latency is bounded by `pollingIntervalMillis`
-//! (the fake answers with 100 ms here). Prints throughput with the backlog served in
-//! pages of up to 2,000 messages, the quota units that took, and idle RSS.
+//! (the fake answers with 100 ms here, and the budget is large enough that the quota
+//! planner never slows polling). Prints throughput with the flood served in pages of
+//! up to 2,000 messages (one poll each, `pollingIntervalMillis` apart), the latency at
+//! the paced rate, the quota units the run took, and idle RSS.
 //!
 //! Run: `cargo build --release --bin roadie && cargo bench -p roadie-test-support
 //! --bench platform_chat_flood`. Options: `--messages N`, `--latency-messages N`,
@@ -29,6 +31,7 @@ use common::{
 };
 use roadie_test_support::TestEnv;
 use roadie_test_support::fake_kick::FakeKick;
+use roadie_test_support::fake_youtube::{FakeYoutube, FakeYoutubeOptions, YOUTUBE_SCOPE};
 
 const WARMUP: usize = 500;
 
@@ -202,6 +205,92 @@ async fn bench_kick(exe: &Path, options: &Options) -> Result<Figures, String> {
     })
 }
 
+/// YouTube's chat poll spacing in the benchmark (the fake's `pollingIntervalMillis`).
+const YOUTUBE_POLL_MS: u64 = 100;
+
+async fn bench_youtube(exe: &Path, options: &Options) -> Result<Figures, String> {
+    let fake = FakeYoutube::start_with(FakeYoutubeOptions {
+        polling_interval_ms: YOUTUBE_POLL_MS,
+        daily_limit: 100_000_000,
+        ..FakeYoutubeOptions::default()
+    })
+    .await;
+    let env = TestEnv::new(exe);
+    env.write_config(&fake.config_section());
+    let daemon = tokio::task::block_in_place(|| env.spawn_daemon());
+    let (access, refresh) = fake.mint_tokens();
+    let token_json = serde_json::json!({
+        "access_token": access, "refresh_token": refresh, "expires_in": 3599,
+        "scope": YOUTUBE_SCOPE, "token_type": "Bearer",
+    })
+    .to_string();
+    import(&env, "youtube", &token_json)?;
+    tokio::task::block_in_place(|| {
+        wait_until("the first chat poll", Duration::from_secs(20), || {
+            !fake.poll_times().is_empty()
+        })
+    })?;
+
+    tokio::time::sleep(options.idle).await;
+    let idle_rss_kb = rss_kb(daemon.pid()).ok_or("cannot read the daemon's RSS")?;
+    let units_before = fake.quota_spent();
+
+    let latency_total = WARMUP + options.latency_messages;
+    let slots = latency_total + options.messages;
+    let url = format!("ws://{}/api/v1/events?type=chat.message", daemon.address());
+    let (mut counter, reader) = spawn_event_reader(
+        url,
+        daemon.token().to_owned(),
+        slots,
+        vec![latency_total, slots],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let period = Duration::from_nanos(1_000_000_000 / options.rate);
+    let mut sent_at = Vec::with_capacity(latency_total);
+    let start = tokio::time::Instant::now();
+    for number in 0..latency_total {
+        tokio::time::sleep_until(start + period * number as u32).await;
+        sent_at.push(Instant::now());
+        fake.flood("bench-", number..number + 1);
+    }
+    wait_count(&mut counter, latency_total).await?;
+
+    let cpu_before = cpu_time(daemon.pid()).unwrap_or_default();
+    let threads_before = thread_cpu(daemon.pid());
+    let polls_before = fake.poll_times().len();
+    let began = Instant::now();
+    fake.flood("bench-", latency_total..slots);
+    wait_count(&mut counter, slots).await?;
+    let elapsed = began.elapsed();
+    let cpu_used = cpu_time(daemon.pid())
+        .unwrap_or_default()
+        .saturating_sub(cpu_before);
+    let polls = fake.poll_times().len() - polls_before;
+    let units = fake.quota_spent() - units_before;
+    let detail = format!(
+        "flood {:.2} s wall over {polls} polls {YOUTUBE_POLL_MS} ms apart; daemon {:.2} s CPU: {}; \
+         {units} quota units for all {slots} messages, paced and flooded",
+        elapsed.as_secs_f64(),
+        cpu_used.as_secs_f64(),
+        cpu_report(daemon.pid(), &threads_before),
+    );
+    let seen_at = reader.await.map_err(|error| error.to_string())??;
+    let latencies = sent_at
+        .iter()
+        .zip(&seen_at)
+        .skip(WARMUP)
+        .filter_map(|(sent, seen)| seen.map(|seen| seen.saturating_duration_since(*sent)))
+        .collect();
+    Ok(Figures {
+        idle_rss_kb,
+        rate: options.messages as f64 / elapsed.as_secs_f64(),
+        cpu_per_message: cpu_used / options.messages.max(1) as u32,
+        latencies,
+        detail,
+    })
+}
+
 fn report(platform: &str, transport: &str, options: &Options, figures: Figures) {
     println!("{platform} ({transport})");
     println!("  ({})", figures.detail);
@@ -248,6 +337,15 @@ fn run() -> Result<(), String> {
     if wants("kick") {
         let figures = runtime.block_on(bench_kick(&exe, &options))?;
         report("kick", "Pusher feed", &options, figures);
+    }
+    if wants("youtube") {
+        let figures = runtime.block_on(bench_youtube(&exe, &options))?;
+        report(
+            "youtube",
+            "liveChatMessages.list polling, 100 ms pollingIntervalMillis",
+            &options,
+            figures,
+        );
     }
     Ok(())
 }

@@ -1203,26 +1203,24 @@ impl FakeYoutube {
         });
     }
 
-    /// Adds `count` text messages (`flood-N`, from a rotating cast of viewers) to the
-    /// live chat; they are served in pages of up to 2,000 items (`maxResults`).
-    pub fn flood(&self, count: usize) {
+    /// Adds one text message per number in `numbers` (id `{prefix}{n}`, from a
+    /// rotating cast of viewers) to the live chat in one go; they are served in pages
+    /// of up to 2,000 items (`maxResults`).
+    pub fn flood(&self, prefix: &str, numbers: std::ops::Range<usize>) {
         let authors: Vec<FakeAuthor> = (0..50)
             .map(|index| FakeAuthor::viewer(&format!("viewer{index}")))
             .collect();
         self.with(|state| {
-            let start = state.counter;
-            state.counter += count as u64;
             let published = state.now_text();
             if let Some(live) = state.live_broadcast() {
                 let chat_id = live.chat_id.clone();
-                live.items.reserve(count);
-                for index in 0..count {
-                    let number = start + index as u64;
-                    let author = &authors[index % authors.len()];
+                live.items.reserve(numbers.len());
+                for number in numbers {
+                    let author = &authors[number % authors.len()];
                     live.items.push(text_item(
-                        &format!("flood-{number}"),
+                        &format!("{prefix}{number}"),
                         &chat_id,
-                        &format!("flood message {number}"),
+                        &format!("flood message {number}: gg that was a clean run, KEKW"),
                         author,
                         &published,
                     ));
