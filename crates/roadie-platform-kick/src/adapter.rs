@@ -110,6 +110,9 @@ pub struct KickSettings {
     pub webhook_tolerance: Duration,
     /// Kick's webhook public key (PEM); `None` fetches it from `{api_url}/public-key`.
     pub webhook_public_key: Option<String>,
+    /// Subscribe the webhook events Roadie reads (`[kick] webhook = true`): Kick sends
+    /// an app's webhooks only for subscribed events. Default false.
+    pub subscribe_webhooks: bool,
 }
 
 impl KickSettings {
@@ -138,6 +141,7 @@ impl KickSettings {
             cross_route_window: Duration::from_secs(120),
             webhook_tolerance: TIMESTAMP_TOLERANCE,
             webhook_public_key: None,
+            subscribe_webhooks: false,
         }
     }
 
@@ -525,6 +529,43 @@ impl KickAdapter {
         });
     }
 
+    /// Subscribes the missing webhook events, retrying with backoff until Kick has
+    /// answered; events Kick refuses are logged with its reason (the Pusher feed still
+    /// carries them).
+    async fn keep_webhooks_subscribed(&self, auth_lost: watch::Sender<Option<String>>) {
+        let mut wait = self
+            .settings
+            .backoff_initial
+            .max(Duration::from_millis(100));
+        loop {
+            let attempt = async {
+                let broadcaster = self.broadcaster_user_id().await?;
+                self.api.ensure_webhook_subscriptions(&broadcaster).await
+            };
+            match attempt.await {
+                Ok(refused) if refused.is_empty() => {
+                    tracing::info!("Kick webhook events are subscribed");
+                    return;
+                }
+                Ok(refused) => {
+                    for (event, reason) in refused {
+                        tracing::warn!(%event, %reason, "Kick refused a webhook subscription; that event arrives by the Pusher feed only");
+                    }
+                    return;
+                }
+                Err(KickError::AuthRequired(reason)) => {
+                    let _ = auth_lost.send(Some(reason));
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, retry_in = ?wait, "cannot subscribe Kick's webhook events yet");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(self.settings.backoff_max);
+                }
+            }
+        }
+    }
+
     async fn run_connected(
         self: &Arc<Self>,
         sink: &Arc<dyn PlatformSink>,
@@ -532,6 +573,11 @@ impl KickAdapter {
         auth_watch: &mut watch::Receiver<Option<String>>,
         auth_lost: watch::Sender<Option<String>>,
     ) -> Outcome {
+        let subscriber = self.settings.subscribe_webhooks.then(|| {
+            let this = Arc::clone(self);
+            let auth_lost = auth_lost.clone();
+            tokio::spawn(async move { this.keep_webhooks_subscribed(auth_lost).await })
+        });
         // The first poll also checks the sign-in (a 401 refreshes; a refused refresh
         // ends the connection with auth_required).
         let poller = {
@@ -583,6 +629,9 @@ impl KickAdapter {
             }
         };
         poller.abort();
+        if let Some(subscriber) = subscriber {
+            subscriber.abort();
+        }
         let _ = stop_session.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(2), session).await;
         outcome

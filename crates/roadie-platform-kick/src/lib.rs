@@ -17,6 +17,7 @@ pub mod error;
 pub mod normalise;
 pub mod oauth;
 pub mod pusher;
+pub mod subscriptions;
 pub mod webhook;
 
 pub use adapter::{CAPABILITIES, KickAdapter, KickSettings};

@@ -5,7 +5,7 @@
 //! PKCE verifier and the client secret, refresh rotating both tokens, revocation with
 //! its parameters in the query string, introspection), `/public/v1/...`
 //! (api.kick.com: `/users`, `/channels?slug=`, `/chat` with a switchable HTTP 500 for
-//! `type: bot`, `/channels/rewards/redemptions[/accept|/reject]`, `/public-key`; 401 for
+//! `type: bot`, `/channels/rewards/redemptions[/accept|/reject]`, `/public-key`, `/events/subscriptions` listing and creating webhook subscriptions with per-event errors; 401 for
 //! unknown or expired tokens, answers wrapped as `{"data", "message"}`) and
 //! `/api/v2/channels/{slug}` (kick.com's channel information). A second listener speaks
 //! Pusher protocol 7 over WebSocket: `pusher:connection_established` with
@@ -48,6 +48,8 @@ const ESTABLISHED: &str = include_str!("../data/kick/kick_pusher_connection_esta
 const USER: &str = include_str!("../data/kick/kick_api_get_users_item.json");
 const CHANNEL: &str = include_str!("../data/kick/kick_api_get_channels_item.json");
 const CHAT_SENT: &str = include_str!("../data/kick/kick_api_post_chat_response_data.json");
+const SUBSCRIPTION: &str =
+    include_str!("../data/kick/kick_api_post_events_subscriptions_response_item.json");
 const INTROSPECT: &str = include_str!("../data/kick/kick_api_token_introspect_data.json");
 const REDEMPTIONS: &str =
     include_str!("../data/kick/kick_api_get_channel_reward_redemptions_data.json");
@@ -131,6 +133,12 @@ pub struct KickState {
     pub channel_info_status: Option<u16>,
     /// Channel-info requests seen.
     pub channel_info_requests: usize,
+    /// Webhook event subscriptions, as `GET /events/subscriptions` lists them.
+    pub event_subscriptions: Vec<Value>,
+    /// `POST /events/subscriptions` bodies, in order.
+    pub subscribe_requests: Vec<Value>,
+    /// Events `POST /events/subscriptions` refuses, with the per-event error.
+    pub refused_events: HashMap<String, String>,
     counter: u64,
 }
 
@@ -545,6 +553,61 @@ async fn reject(
     finish(shared, "reject", headers, body).await
 }
 
+async fn list_subscriptions(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    let mut state = lock(&shared.state);
+    state.gets.push("/events/subscriptions".into());
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    wrapped(Value::Array(state.event_subscriptions.clone()))
+}
+
+/// Creates subscriptions as Kick does: one answer per event asked for, with its
+/// subscription id or its error.
+async fn subscribe(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut state = lock(&shared.state);
+    if let Some(refusal) = gate(&mut state, &headers) {
+        return refusal;
+    }
+    state.subscribe_requests.push(body.clone());
+    if body["method"] != "webhook" {
+        return api_error(400, "method must be webhook");
+    }
+    let Some(events) = body["events"].as_array() else {
+        return api_error(400, "events is required");
+    };
+    let broadcaster = body["broadcaster_user_id"]
+        .as_u64()
+        .unwrap_or(shared.options.user_id);
+    let mut answers = Vec::new();
+    for event in events {
+        let name = event["name"].as_str().unwrap_or_default().to_owned();
+        let version = event["version"].as_u64().unwrap_or(1);
+        if let Some(error) = state.refused_events.get(&name).cloned() {
+            answers.push(
+                json!({"name": name, "version": version, "subscription_id": null, "error": error}),
+            );
+            continue;
+        }
+        let id = state.mint("kick-subscription");
+        let mut listed = template(SUBSCRIPTION);
+        listed["id"] = json!(id);
+        listed["app_id"] = json!(CLIENT_ID);
+        listed["broadcaster_user_id"] = json!(broadcaster);
+        listed["event"] = json!(name);
+        listed["method"] = json!("webhook");
+        listed["version"] = json!(version);
+        state.event_subscriptions.push(listed);
+        answers
+            .push(json!({"name": name, "version": version, "subscription_id": id, "error": null}));
+    }
+    wrapped(Value::Array(answers))
+}
+
 async fn public_key() -> Response {
     wrapped(json!({"public_key": PUBLIC_KEY}))
 }
@@ -603,6 +666,10 @@ impl FakeKick {
                 post(reject),
             )
             .route("/public/v1/public-key", get(public_key))
+            .route(
+                "/public/v1/events/subscriptions",
+                get(list_subscriptions).post(subscribe),
+            )
             .route("/api/v2/channels/{slug}", get(channel_info))
             .with_state(shared);
         let (http_address, http_server) = crate::serve_on_loopback(app).await;

@@ -99,6 +99,10 @@ fn kick_sign_in_chat_redemptions_webhooks_and_logout_end_to_end() {
     wait_until("the Pusher subscriptions", || {
         fake.subscriptions().len() >= 4
     });
+    // `webhook = true`: the webhook events are subscribed at Kick.
+    wait_until("the webhook subscriptions", || {
+        fake.with(|state| state.event_subscriptions.len()) >= 10
+    });
 
     // A chat message from the Pusher feed reaches the event stream as the SPEC envelope.
     let client = support::client(&daemon);

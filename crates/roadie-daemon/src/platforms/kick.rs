@@ -39,6 +39,7 @@ impl PlatformManager {
         settings.pusher_url = kick.pusher_url.clone();
         settings.channel_info_url = kick.channel_info_url.clone();
         settings.poll_every = Duration::from_secs(u64::from(kick.poll_seconds));
+        settings.subscribe_webhooks = kick.webhook;
         Ok(settings)
     }
 

@@ -360,3 +360,93 @@ async fn nothing_is_ingested_while_not_running() {
         Err(WebhookError::NotRunning)
     );
 }
+
+/// Waits for `check` on the fake's state.
+async fn wait_for_fake(
+    fake: &FakeKick,
+    mut check: impl FnMut(&roadie_test_support::fake_kick::KickState) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check(&fake.state.lock().unwrap()) {
+        assert!(tokio::time::Instant::now() < deadline, "not within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_events_are_subscribed_once_and_refusals_leave_the_feed_running() {
+    use roadie_platform_kick::subscriptions::WEBHOOK_EVENTS;
+
+    let fake = FakeKick::start().await;
+    fake.state.lock().unwrap().refused_events.insert(
+        "kicks.gifted".into(),
+        "webhooks are not enabled for app".into(),
+    );
+    let mut with_webhooks = settings(&fake);
+    with_webhooks.subscribe_webhooks = true;
+    let running = Running::start_with(fake, with_webhooks.clone()).await;
+    wait_for_fake(&running.fake, |state| !state.subscribe_requests.is_empty()).await;
+    let (request, listed) = {
+        let state = running.fake.state.lock().unwrap();
+        (
+            state.subscribe_requests[0].clone(),
+            state.event_subscriptions.clone(),
+        )
+    };
+    assert_eq!(request["method"], "webhook");
+    assert_eq!(
+        request["broadcaster_user_id"],
+        json!(running.fake.options().user_id)
+    );
+    let asked: Vec<&str> = request["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(asked, WEBHOOK_EVENTS);
+    assert_eq!(listed.len(), WEBHOOK_EVENTS.len() - 1);
+    // The feed keeps running whatever Kick refused.
+    running.fake.inject_chat("after-subscribing", "still here");
+    wait_for(&running.sink, Duration::from_secs(5), |sink| {
+        chat_ids(sink).contains(&"after-subscribing".to_owned())
+    })
+    .await;
+    running.stop().await;
+
+    // Started again (a daemon restart): only the missing event is asked for.
+    let fake = FakeKick::start().await;
+    fake.state.lock().unwrap().event_subscriptions = listed;
+    let mut with_webhooks = settings(&fake);
+    with_webhooks.subscribe_webhooks = true;
+    let running = Running::start_with(fake, with_webhooks).await;
+    wait_for_fake(&running.fake, |state| !state.subscribe_requests.is_empty()).await;
+    let request = running.fake.state.lock().unwrap().subscribe_requests[0].clone();
+    assert_eq!(
+        request["events"],
+        json!([{"name": "kicks.gifted", "version": 1}])
+    );
+    assert_eq!(
+        running.fake.state.lock().unwrap().event_subscriptions.len(),
+        WEBHOOK_EVENTS.len()
+    );
+    running.stop().await;
+
+    // Without `webhook = true` nothing is subscribed.
+    let running = Running::start(FakeKick::start().await).await;
+    running.fake.inject_chat("no-webhooks", "feed only");
+    wait_for(&running.sink, Duration::from_secs(5), |sink| {
+        chat_ids(sink).contains(&"no-webhooks".to_owned())
+    })
+    .await;
+    assert!(
+        running
+            .fake
+            .state
+            .lock()
+            .unwrap()
+            .subscribe_requests
+            .is_empty()
+    );
+    running.stop().await;
+}
