@@ -5,10 +5,11 @@
 //! --platform youtube` (over-long refused with the reason), and `logout` revoking the
 //! grant.
 
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use roadie_test_support::fake_youtube::{FakeYoutube, FakeYoutubeOptions, YOUTUBE_SCOPE};
-use roadie_test_support::{RunningDaemon, TestEnv};
+use roadie_test_support::{RunningDaemon, TestEnv, wait_output};
 use serde_json::{Value, json};
 
 use crate::support::{self, run_ok};
@@ -166,4 +167,43 @@ fn youtube_sign_in_chat_quota_and_logout_end_to_end() {
     assert_eq!(state, "auth_required");
     let status: Value = serde_json::from_str(&run_ok(&env, &["status", "--json"])).unwrap();
     assert!(status["youtube_quota"].is_null(), "{status}");
+
+    // Back without a restart through Google's device flow, which allows only the
+    // `youtube` scope and names its page `verification_url`.
+    fake.script_device(&["authorization_pending"]);
+    let login = env
+        .command(&["auth", "login", "youtube", "--device"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let login = wait_output(login, Duration::from_secs(30));
+    let said = String::from_utf8_lossy(&login.stderr).into_owned();
+    assert!(login.status.success(), "{said}");
+    assert!(
+        said.contains("https://www.google.com/device") && said.contains("FAK-EYT-ABC"),
+        "{said}"
+    );
+    assert_eq!(
+        fake.with(|state| state.device_scope.clone()).as_deref(),
+        Some(YOUTUBE_SCOPE)
+    );
+    assert!(fake.device_polls().len() >= 2);
+    support::wait_for_platform_state(&env, "youtube", "connected");
+
+    // No Google token in any file (database, WAL, logs): only the encrypted vault.
+    let tokens: Vec<String> = fake.with(|state| {
+        state
+            .access_tokens
+            .keys()
+            .chain(state.refresh_tokens.keys())
+            .cloned()
+            .collect()
+    });
+    assert!(tokens.len() >= 2);
+    for token in &tokens {
+        let hits = crate::secrets::files_containing(env.root(), token.as_bytes());
+        assert!(hits.is_empty(), "token found in {hits:?}");
+    }
 }
