@@ -154,6 +154,17 @@ pub(crate) fn opt_positive_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option
     positive_u32(d).map(Some)
 }
 
+/// An optional `u64` greater than zero.
+pub(crate) fn opt_positive_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let value = u64::deserialize(d)?;
+    if value == 0 {
+        return Err(D::Error::custom(
+            "invalid value: 0, expected an integer greater than 0",
+        ));
+    }
+    Ok(Some(value))
+}
+
 /// A tracing filter: `info`, `roadie=debug`, `roadie=debug,hyper=warn`... Only the level
 /// names are checked; the target syntax is left to the logger.
 pub(crate) fn log_filter<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

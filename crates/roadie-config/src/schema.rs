@@ -178,6 +178,14 @@ pub struct KickConfig {
     /// the daemon through a tunnel). Default false: the Pusher feed needs no public URL.
     #[serde(default)]
     pub webhook: bool,
+    /// The channel's chatroom id, for when Kick's channel-information endpoint refuses
+    /// Roadie (Cloudflare): open `https://kick.com/api/v2/channels/<slug>` in a browser
+    /// and copy `chatroom.id`. Set together with `channel_id`. Default: looked up.
+    #[serde(default, deserialize_with = "fields::opt_positive_u64")]
+    pub chatroom_id: Option<u64>,
+    /// The channel's id (`id` on the same page). Set together with `chatroom_id`.
+    #[serde(default, deserialize_with = "fields::opt_positive_u64")]
+    pub channel_id: Option<u64>,
 }
 
 impl KickConfig {
@@ -193,6 +201,8 @@ impl KickConfig {
             channel_info_url: kick_channel_info_url(),
             poll_seconds: twitch_poll_seconds(),
             webhook: false,
+            chatroom_id: None,
+            channel_id: None,
         }
     }
 }

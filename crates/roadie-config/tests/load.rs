@@ -826,6 +826,19 @@ fn youtube_costs_and_kick_webhook_are_read_with_defaults_for_the_rest() {
     );
     assert!(error.to_string().contains("search_list"), "{error}");
 
+    let c = load_text(
+        "[kick]\nclient_id = \"k\"\nchatroom_id = 1165302\nchannel_id = 1174682\n",
+        &[],
+    )
+    .unwrap();
+    let kick = c.kick.unwrap();
+    assert_eq!(
+        (kick.chatroom_id, kick.channel_id),
+        (Some(1_165_302), Some(1_174_682))
+    );
+    let (_, error) = load_err("[kick]\nclient_id = \"k\"\nchatroom_id = 0\n", &[]);
+    assert!(error.to_string().contains("greater than 0"), "{error}");
+
     let c = load_text("[youtube]\nclient_id = \"y\"\nstream_hours = 4\n", &[]).unwrap();
     assert_eq!(c.youtube.unwrap().stream_hours, Some(4));
     let (_, error) = load_err("[youtube]\nclient_id = \"y\"\nstream_hours = 0\n", &[]);

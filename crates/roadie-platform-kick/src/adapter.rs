@@ -28,6 +28,7 @@ use crate::KickError;
 use crate::api::{ChatAs, KickApi, PendingRedemption};
 use crate::dedup::{DedupKey, EventDedup};
 use crate::normalise::{Normalised, now_ms, unix_ms};
+use crate::pusher::ChannelIds;
 use crate::pusher::session::{self, SessionConfig, SessionUpdate};
 use crate::webhook::{
     TIMESTAMP_TOLERANCE, WebhookError, WebhookGuard, WebhookHeaders, parse_body, parse_public_key,
@@ -113,6 +114,9 @@ pub struct KickSettings {
     /// Subscribe the webhook events Roadie reads (`[kick] webhook = true`): Kick sends
     /// an app's webhooks only for subscribed events. Default false.
     pub subscribe_webhooks: bool,
+    /// The chatroom and channel ids, when the user configured them: the Pusher feed
+    /// then skips the channel-information lookup (which Cloudflare may refuse).
+    pub known_ids: Option<ChannelIds>,
 }
 
 impl KickSettings {
@@ -142,6 +146,7 @@ impl KickSettings {
             webhook_tolerance: TIMESTAMP_TOLERANCE,
             webhook_public_key: None,
             subscribe_webhooks: false,
+            known_ids: None,
         }
     }
 
@@ -158,6 +163,7 @@ impl KickSettings {
         config.refused_retry = self.refused_retry;
         config.pong_timeout = self.pong_timeout;
         config.activity_timeout_cap = self.activity_timeout_cap;
+        config.known_ids = self.known_ids.clone();
         config
     }
 }

@@ -40,6 +40,22 @@ impl PlatformManager {
         settings.channel_info_url = kick.channel_info_url.clone();
         settings.poll_every = Duration::from_secs(u64::from(kick.poll_seconds));
         settings.subscribe_webhooks = kick.webhook;
+        settings.known_ids = match (kick.chatroom_id, kick.channel_id) {
+            (Some(chatroom_id), Some(channel_id)) => {
+                Some(roadie_platform_kick::pusher::ChannelIds {
+                    chatroom_id: chatroom_id.to_string(),
+                    channel_id: channel_id.to_string(),
+                    // Unknown here; the adapter asks the API for it when it needs it.
+                    user_id: String::new(),
+                })
+            }
+            (None, None) => None,
+            _ => {
+                return Err(PlatformError::NotAvailable(
+                    "set both [kick] chatroom_id and channel_id, or neither".into(),
+                ));
+            }
+        };
         Ok(settings)
     }
 

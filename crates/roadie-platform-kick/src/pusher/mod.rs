@@ -95,7 +95,8 @@ pub async fn resolve_channel(
         200 => parse_channel_info(&body),
         404 => Err(format!("Kick has no channel {slug:?}")),
         403 | 429 | 503 => Err(format!(
-            "the channel information answered HTTP {status} (Kick's Cloudflare protection refuses the request)"
+            "the channel information answered HTTP {status} (Kick's Cloudflare protection refuses the request; \
+             open {channel_info_url}/{slug} in a browser and set [kick] chatroom_id = chatroom.id and channel_id = id)"
         )),
         status => Err(format!("the channel information answered HTTP {status}")),
     }

@@ -51,6 +51,8 @@ pub struct SessionConfig {
     pub pong_timeout: Duration,
     /// The longest idle time before pinging, whatever the server announces.
     pub activity_timeout_cap: Duration,
+    /// Ids the user configured: the channel-information lookup is skipped.
+    pub known_ids: Option<ChannelIds>,
 }
 
 impl SessionConfig {
@@ -67,6 +69,7 @@ impl SessionConfig {
             refused_retry: Duration::from_secs(600),
             pong_timeout: Duration::from_secs(30),
             activity_timeout_cap: Duration::from_secs(120),
+            known_ids: None,
         }
     }
 }
@@ -189,7 +192,7 @@ pub async fn run(
     updates: mpsc::Sender<SessionUpdate>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut ids: Option<ChannelIds> = None;
+    let mut ids: Option<ChannelIds> = config.known_ids.clone();
     let mut failures: u32 = 0;
     loop {
         if *shutdown.borrow() {

@@ -353,12 +353,33 @@ async fn an_unreachable_channel_lookup_is_reported_and_retried() {
             *state == ConnectionState::Reconnecting
                 && detail.contains("403")
                 && detail.contains("Cloudflare")
+                && detail.contains("chatroom_id")
         })
     })
     .await;
     running.fake.with(|state| state.channel_info_status = None);
     wait_for(&running.sink, Duration::from_secs(5), connected).await;
     assert!(running.fake.with(|state| state.channel_info_requests) >= 2);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_ids_skip_a_refused_channel_lookup() {
+    let fake = FakeKick::start().await;
+    fake.with(|state| state.channel_info_status = Some(403));
+    let mut settings = settings(&fake);
+    settings.known_ids = Some(roadie_platform_kick::pusher::ChannelIds {
+        chatroom_id: fake.options().chatroom_id.to_string(),
+        channel_id: fake.options().channel_id.to_string(),
+        user_id: String::new(),
+    });
+    let running = Running::start_with(fake, settings).await;
+    running.fake.inject_chat("with-known-ids", "hello");
+    wait_for(&running.sink, Duration::from_secs(5), |sink| {
+        chat_ids(sink).contains(&"with-known-ids".to_owned())
+    })
+    .await;
+    assert_eq!(running.fake.with(|state| state.channel_info_requests), 0);
     running.stop().await;
 }
 
