@@ -129,22 +129,27 @@ pub struct AuthArgs {
 pub enum AuthAction {
     /// Sign in: opens a browser page (PKCE), or with --device shows a code to enter.
     Login {
-        /// twitch (kick and youtube come later).
+        /// twitch, kick or youtube.
         platform: String,
         /// Use the device-code flow (no browser on this machine needed).
         #[arg(long)]
         device: bool,
+        /// The browser flow's callback port: the redirect URL registered with the app
+        /// is `http://localhost:PORT/callback`. Default 17563 for twitch and kick (they
+        /// match the port too); youtube takes any port, so a free one by default.
+        #[arg(long, value_name = "PORT")]
+        port: Option<u16>,
     },
     /// Import the platform's token answer as JSON on stdin; it is validated first.
     Import {
-        /// twitch (kick and youtube come later).
+        /// twitch, kick or youtube.
         platform: String,
     },
     /// Show each platform's sign-in and connection state.
     Status,
     /// Sign out: revoke the tokens at the platform and delete them.
     Logout {
-        /// twitch (kick and youtube come later).
+        /// twitch, kick or youtube.
         platform: String,
     },
 }

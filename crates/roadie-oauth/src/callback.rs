@@ -153,9 +153,22 @@ impl CallbackServer {
         redirect_host: &str,
         path: &str,
     ) -> Result<CallbackServer, OAuthError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        CallbackServer::start_on(expected_state, redirect_host, path, 0).await
+    }
+
+    /// Like [`CallbackServer::start`] on a fixed `port` (0: ephemeral), for providers
+    /// that match the registered redirect URI port and all.
+    pub async fn start_on(
+        expected_state: String,
+        redirect_host: &str,
+        path: &str,
+        port: u16,
+    ) -> Result<CallbackServer, OAuthError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .map_err(|error| OAuthError::Callback(error.to_string()))?;
+            .map_err(|error| {
+                OAuthError::Callback(format!("cannot listen on 127.0.0.1:{port}: {error}"))
+            })?;
         let port = listener
             .local_addr()
             .map_err(|error| OAuthError::Callback(error.to_string()))?

@@ -16,6 +16,20 @@ use crate::exit::UsageError;
 /// How long the browser sign-in may take.
 const BROWSER_WAIT: Duration = Duration::from_secs(300);
 
+/// The browser flow's callback port for Twitch and Kick, which compare the redirect
+/// URL's port with the registered one: the app registers
+/// `http://localhost:17563/callback`.
+pub const FIXED_CALLBACK_PORT: u16 = 17563;
+
+/// The callback port: `--port`, else the fixed one where the platform matches ports,
+/// else any free one (Google allows any loopback port, as RFC 8252 asks).
+fn callback_port(platform: &str, chosen: Option<u16>) -> u16 {
+    chosen.unwrap_or(match platform {
+        "youtube" => 0,
+        _ => FIXED_CALLBACK_PORT,
+    })
+}
+
 pub async fn run(global: &Global, args: &AuthArgs) -> anyhow::Result<()> {
     let setup = endpoint::setup(global)?;
     let client = endpoint::client(&setup);
@@ -79,6 +93,7 @@ pub async fn run(global: &Global, args: &AuthArgs) -> anyhow::Result<()> {
         AuthAction::Login {
             platform,
             device: true,
+            ..
         } => {
             let instructions = client.auth_device(platform).await?;
             eprintln!(
@@ -117,10 +132,19 @@ pub async fn run(global: &Global, args: &AuthArgs) -> anyhow::Result<()> {
         AuthAction::Login {
             platform,
             device: false,
+            port,
         } => {
             let state = new_state();
             let pkce = Pkce::generate();
-            let callback = CallbackServer::start(state.clone(), "localhost", "/callback").await?;
+            let port = callback_port(platform, *port);
+            let callback = CallbackServer::start_on(state.clone(), "localhost", "/callback", port)
+                .await
+                .with_context(|| {
+                    format!(
+                        "the sign-in page needs port {port} on this machine (the redirect URL registered \
+                         with the app); free it, or pass --port N and register http://localhost:N/callback"
+                    )
+                })?;
             let redirect_uri = callback.redirect_uri().to_owned();
             let request = AuthorizeRequest {
                 redirect_uri: redirect_uri.clone(),
@@ -176,4 +200,17 @@ fn open_browser(url: &str) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twitch_and_kick_get_the_registered_port_youtube_any() {
+        assert_eq!(callback_port("twitch", None), FIXED_CALLBACK_PORT);
+        assert_eq!(callback_port("kick", None), FIXED_CALLBACK_PORT);
+        assert_eq!(callback_port("youtube", None), 0);
+        assert_eq!(callback_port("kick", Some(8080)), 8080);
+    }
 }

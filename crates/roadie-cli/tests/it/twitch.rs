@@ -357,6 +357,11 @@ fn browser_sign_in_with_pkce_through_the_cli() {
             && url.contains("scope="),
         "{url}"
     );
+    // Twitch matches the registered redirect URL's port: the fixed default one.
+    assert!(
+        url.contains("redirect_uri=http%3A%2F%2Flocalhost%3A17563%2Fcallback"),
+        "{url}"
+    );
     // "The browser": follow the authorize URL to the CLI's callback page.
     let page = rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
     assert!(page.contains("Connected"), "{page}");
