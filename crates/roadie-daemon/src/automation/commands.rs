@@ -9,7 +9,7 @@ use roadie_automation::document::{self, Document};
 use roadie_automation::template::VariableSet;
 use roadie_automation::{
     BuiltinCommand, CommandDef, CommandName, CommandSet, Dispatcher, FollowAge, Outcome, RoleGate,
-    Template, Timer, TimerDef,
+    Template, Timer, TimerDef, Variable, parse_invocation,
 };
 use roadie_core::{EventKind, Platform, Role, User};
 use roadie_protocol::{
@@ -369,12 +369,21 @@ impl Automation {
 
     /// Answers a chat line that looks like a command.
     pub(super) async fn run_command(&self, platform: Platform, user: User, text: String) {
-        let balance = match self.inner.store.balance(platform, user.id.clone()).await {
-            Ok(balance) => balance.unwrap_or(0),
-            Err(error) => {
-                tracing::warn!(%error, "could not read a balance for a command");
-                0
+        // The balance is read from the store only for a reply that shows it (the
+        // built-in `!points`, or `$(points)`): every other reply goes out sooner.
+        let shows_balance = parse_invocation(&text)
+            .is_some_and(|invocation| BuiltinCommand::lookup(invocation.word).is_some())
+            || self.line_shows(&text, Variable::Points);
+        let balance = if shows_balance {
+            match self.inner.store.balance(platform, user.id.clone()).await {
+                Ok(balance) => balance.unwrap_or(0),
+                Err(error) => {
+                    tracing::warn!(%error, "could not read a balance for a command");
+                    0
+                }
             }
+        } else {
+            0
         };
         let snapshot = Snapshot {
             balance,
@@ -394,17 +403,7 @@ impl Automation {
                 command,
                 text,
                 count,
-            } => {
-                if let Err(error) = self
-                    .inner
-                    .store
-                    .set_command_uses(command.as_str().to_owned(), count)
-                    .await
-                {
-                    tracing::warn!(%error, "could not store a command's counter");
-                }
-                (command.as_str().to_owned(), text, count)
-            }
+            } => (command.as_str().to_owned(), text, count),
             Outcome::Builtin { builtin, .. } => (
                 builtin.name().to_owned(),
                 self.builtin_reply(builtin, &user, platform, balance),
@@ -429,6 +428,17 @@ impl Automation {
                 None => None,
             }
         };
+        // The counter is stored after the reply is out: the viewer should not wait
+        // for a database commit.
+        if count > 0
+            && let Err(error) = self
+                .inner
+                .store
+                .set_command_uses(command.clone(), count)
+                .await
+        {
+            tracing::warn!(%error, "could not store a command's counter");
+        }
         self.publish(
             EventKind::CommandRan {
                 command,

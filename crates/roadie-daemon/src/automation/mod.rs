@@ -309,19 +309,20 @@ impl Automation {
         posted
     }
 
-    /// How long `user` has followed on `platform`, looked up only when `line` runs a
-    /// command whose template shows it.
-    async fn followage_for(&self, line: &str, platform: Platform, user: &User) -> FollowAge {
-        let wanted = parse_invocation(line).is_some_and(|invocation| {
+    /// Whether `line` runs a command whose template shows `wanted`.
+    fn line_shows(&self, line: &str, wanted: Variable) -> bool {
+        parse_invocation(line).is_some_and(|invocation| {
             lock(&self.inner.dispatcher)
                 .commands()
                 .lookup(invocation.word)
-                .is_some_and(|def| {
-                    def.template
-                        .variables()
-                        .any(|variable| variable == Variable::FollowAge)
-                })
-        });
+                .is_some_and(|def| def.template.variables().any(|variable| variable == wanted))
+        })
+    }
+
+    /// How long `user` has followed on `platform`, looked up only when `line` runs a
+    /// command whose template shows it.
+    async fn followage_for(&self, line: &str, platform: Platform, user: &User) -> FollowAge {
+        let wanted = self.line_shows(line, Variable::FollowAge);
         let Some(platforms) = self.platforms().filter(|_| wanted) else {
             return FollowAge::Unknown;
         };
