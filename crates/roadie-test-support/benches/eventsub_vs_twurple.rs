@@ -28,8 +28,8 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use common::{
-    cpu_time, mb, micros, ms, percentile, roadie_binary, rss_kb, spawn_event_reader, thread_cpu,
-    verdict, wait_count, workspace_root,
+    cpu_time, latencies, mb, micros, ms, percentile, roadie_binary, rss_kb, spawn_event_reader,
+    thread_cpu, verdict, wait_count, workspace_root,
 };
 use roadie_test_support::TestEnv;
 use roadie_test_support::fake_eventsub::FakeEventSub;
@@ -232,12 +232,7 @@ async fn bench_roadie(exe: &Path, options: &Options) -> Result<RoadieFigures, St
     let seen_at = reader.await.map_err(|error| error.to_string())??;
     let rss_after_kb = rss_kb(daemon.pid()).unwrap_or(0);
 
-    let latencies = sent_at
-        .iter()
-        .zip(&seen_at)
-        .skip(WARMUP)
-        .filter_map(|(sent, seen)| seen.map(|seen| seen.saturating_duration_since(*sent)))
-        .collect();
+    let latencies = latencies(&sent_at, &seen_at, WARMUP);
     Ok(RoadieFigures {
         idle_rss_kb,
         rate: options.messages as f64 / elapsed.as_secs_f64(),

@@ -26,8 +26,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use common::{
-    cpu_time, mb, micros, ms, percentile, roadie_binary, rss_kb, spawn_event_reader, thread_cpu,
-    wait_count,
+    cpu_time, latencies, mb, micros, ms, percentile, roadie_binary, rss_kb, spawn_event_reader,
+    thread_cpu, wait_count,
 };
 use roadie_test_support::TestEnv;
 use roadie_test_support::fake_kick::FakeKick;
@@ -190,12 +190,7 @@ async fn bench_kick(exe: &Path, options: &Options) -> Result<Figures, String> {
         cpu_report(daemon.pid(), &threads_before)
     );
     let seen_at = reader.await.map_err(|error| error.to_string())??;
-    let latencies = sent_at
-        .iter()
-        .zip(&seen_at)
-        .skip(WARMUP)
-        .filter_map(|(sent, seen)| seen.map(|seen| seen.saturating_duration_since(*sent)))
-        .collect();
+    let latencies = latencies(&sent_at, &seen_at, WARMUP);
     Ok(Figures {
         idle_rss_kb,
         rate: options.messages as f64 / elapsed.as_secs_f64(),
@@ -276,12 +271,7 @@ async fn bench_youtube(exe: &Path, options: &Options) -> Result<Figures, String>
         cpu_report(daemon.pid(), &threads_before),
     );
     let seen_at = reader.await.map_err(|error| error.to_string())??;
-    let latencies = sent_at
-        .iter()
-        .zip(&seen_at)
-        .skip(WARMUP)
-        .filter_map(|(sent, seen)| seen.map(|seen| seen.saturating_duration_since(*sent)))
-        .collect();
+    let latencies = latencies(&sent_at, &seen_at, WARMUP);
     Ok(Figures {
         idle_rss_kb,
         rate: options.messages as f64 / elapsed.as_secs_f64(),

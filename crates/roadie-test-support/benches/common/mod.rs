@@ -187,3 +187,13 @@ pub fn mb(kb: u64) -> f64 {
 pub fn verdict(pass: bool) -> &'static str {
     if pass { "within budget" } else { "OVER BUDGET" }
 }
+
+/// Send-to-seen latencies of the messages after the first `warmup`, for the ones seen.
+pub fn latencies(sent_at: &[Instant], seen_at: &SeenAt, warmup: usize) -> Vec<Duration> {
+    sent_at
+        .iter()
+        .zip(seen_at)
+        .skip(warmup)
+        .filter_map(|(sent, seen)| seen.map(|seen| seen.saturating_duration_since(*sent)))
+        .collect()
+}
