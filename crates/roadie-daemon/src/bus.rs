@@ -70,8 +70,8 @@ impl EventBus {
     }
 
     /// Queues an event; it is stored and delivered with the writer's next batch.
-    pub async fn publish(&self, event: Event) -> Result<(), StoreError> {
-        self.store.append_event(to_new_event(&event)).await
+    pub async fn publish(&self, event: &Event) -> Result<(), StoreError> {
+        self.store.append_event(to_new_event(event)).await
     }
 
     /// Stores events in order and returns their ids once they are durable.

@@ -285,7 +285,7 @@ async fn publish(bus: &EventBus, topic: ObsTopic, data: serde_json::Value) {
         at: now(),
         kind: EventKind::Obs { topic, data },
     };
-    if let Err(error) = bus.publish(event).await {
+    if let Err(error) = bus.publish(&event).await {
         tracing::warn!(%error, "could not record an OBS event");
     }
 }

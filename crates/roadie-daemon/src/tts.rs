@@ -394,7 +394,7 @@ impl Tts {
             at: now(),
             kind: EventKind::Tts { phase, data },
         };
-        if let Err(error) = self.inner.bus.publish(event).await {
+        if let Err(error) = self.inner.bus.publish(&event).await {
             tracing::warn!(%error, "could not record a TTS event");
         }
     }

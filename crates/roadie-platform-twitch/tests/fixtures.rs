@@ -32,7 +32,7 @@ fn normalise(name: &str, normaliser: &Normaliser) -> Vec<EventKind> {
             } => {
                 assert_eq!(
                     metadata.subscription_type.as_deref(),
-                    Some(subscription.kind.as_str())
+                    Some(subscription.kind.as_ref())
                 );
                 normaliser.normalise(&subscription.kind, event).unwrap()
             }

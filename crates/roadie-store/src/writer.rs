@@ -123,14 +123,18 @@ struct Writer {
 impl Writer {
     fn run(&mut self, mut receiver: mpsc::Receiver<Command>, max_batch: usize) {
         let mut batch = Vec::with_capacity(max_batch.min(1024));
+        let mut previous_batch = 0;
         while let Some(first) = receiver.blocking_recv() {
             batch.push(first);
-            while batch.len() < max_batch {
-                match receiver.try_recv() {
-                    Ok(command) => batch.push(command),
-                    Err(_) => break,
-                }
+            drain_into(&mut receiver, &mut batch, max_batch);
+            // A commit costs about the same for one event as for hundreds (the same
+            // few pages are written to the WAL). In a burst the previous batch was big:
+            // wait a moment so this one carries more. A lone event never waits.
+            if previous_batch >= BURST_BATCH && batch.len() < max_batch {
+                std::thread::sleep(BURST_LINGER);
+                drain_into(&mut receiver, &mut batch, max_batch);
             }
+            previous_batch = batch.len();
             let stop = self.commit_batch(&mut batch);
             if stop {
                 break;
@@ -339,6 +343,23 @@ impl Writer {
     }
 }
 
+/// A batch at least this big means a burst is under way (see [`Writer::run`]).
+const BURST_BATCH: usize = 16;
+
+/// How long the writer gathers commands in a burst before committing: the most a
+/// burst adds to an event's latency.
+const BURST_LINGER: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// Moves what is already queued into `batch`, up to `max_batch` commands.
+fn drain_into(receiver: &mut mpsc::Receiver<Command>, batch: &mut Vec<Command>, max_batch: usize) {
+    while batch.len() < max_batch {
+        match receiver.try_recv() {
+            Ok(command) => batch.push(command),
+            Err(_) => break,
+        }
+    }
+}
+
 /// Rows (or jobs) committed between WAL checkpoints: about what SQLite's default of
 /// 1,000 pages holds for typical events.
 const CHECKPOINT_EVERY_ROWS: usize = 2_000;
@@ -346,6 +367,10 @@ const CHECKPOINT_EVERY_ROWS: usize = 2_000;
 /// Rows per multi-row INSERT: one statement per chunk instead of one per event
 /// (statement start-up and cursor set-up dominate the cost of a small row).
 const ROWS_PER_INSERT: usize = 50;
+
+/// The multi-row INSERT for [`ROWS_PER_INSERT`] rows, built once.
+static INSERT_CHUNK: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| insert_sql(ROWS_PER_INSERT));
 
 fn insert_sql(rows: usize) -> String {
     let mut sql = String::from("INSERT INTO event_log (id, at_ms, platform, type, data) VALUES ");
@@ -363,7 +388,6 @@ fn insert_rows(
     events: &[NewEvent],
     id_texts: &[String],
 ) -> Result<(), StoreError> {
-    let full = insert_sql(ROWS_PER_INSERT);
     let platforms: Vec<&'static str> = events.iter().map(|event| event.platform.as_str()).collect();
     let mut start = 0;
     while start < events.len() {
@@ -373,7 +397,7 @@ fn insert_rows(
             1
         };
         let sql = if count == ROWS_PER_INSERT {
-            full.as_str()
+            INSERT_CHUNK.as_str()
         } else {
             INSERT
         };

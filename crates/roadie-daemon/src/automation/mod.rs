@@ -360,7 +360,7 @@ impl Automation {
             at: wall_now(),
             kind,
         };
-        if let Err(error) = self.inner.bus.publish(event).await {
+        if let Err(error) = self.inner.bus.publish(&event).await {
             tracing::error!(%error, "could not store an automation event");
         }
     }

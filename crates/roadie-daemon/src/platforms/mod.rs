@@ -168,7 +168,7 @@ fn record_state(
             },
         };
         tokio::spawn(async move {
-            if let Err(error) = bus.publish(event).await {
+            if let Err(error) = bus.publish(&event).await {
                 tracing::warn!(%error, "could not record a platform status change");
             }
         });
@@ -197,13 +197,10 @@ impl PlatformSink for DaemonSink {
             }
             // Automation sees an event after it is queued for storage, so what it
             // publishes in answer (a command's reply) is stored after it.
-            let for_automation = self.automation.wants(&event).then(|| event.clone());
-            if let Err(error) = self.bus.publish(event).await {
+            if let Err(error) = self.bus.publish(&event).await {
                 tracing::error!(%error, platform = %self.platform, "could not store a platform event");
             }
-            if let Some(event) = for_automation {
-                self.automation.observe(event).await;
-            }
+            self.automation.observe(event).await;
         })
     }
 

@@ -2,24 +2,30 @@
 //! Pure: text in, a typed frame out; the event body stays raw JSON until the
 //! normaliser reads it with the type that fits its subscription.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// Every frame's `metadata`.
+/// Every frame's `metadata`. Its strings borrow from the frame's text (no copy per
+/// notification) unless they hold JSON escapes.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Metadata {
+pub struct Metadata<'a> {
     /// Unique per message; a redelivery keeps it.
-    pub message_id: String,
+    #[serde(borrow)]
+    pub message_id: Cow<'a, str>,
     /// `session_welcome`, `session_keepalive`, `notification`, `session_reconnect`, `revocation`.
-    pub message_type: String,
+    #[serde(borrow)]
+    pub message_type: Cow<'a, str>,
     /// RFC 3339 with nanoseconds.
-    pub message_timestamp: String,
+    #[serde(borrow)]
+    pub message_timestamp: Cow<'a, str>,
     /// For notifications and revocations.
-    #[serde(default)]
-    pub subscription_type: Option<String>,
+    #[serde(default, borrow)]
+    pub subscription_type: Option<Cow<'a, str>>,
     /// For notifications and revocations.
-    #[serde(default)]
-    pub subscription_version: Option<String>,
+    #[serde(default, borrow)]
+    pub subscription_version: Option<Cow<'a, str>>,
 }
 
 /// `payload.session` of welcome and reconnect frames.
@@ -40,18 +46,21 @@ pub struct Session {
     pub connected_at: Option<String>,
 }
 
-/// `payload.subscription` of notifications and revocations.
+/// `payload.subscription` of notifications and revocations, borrowing like [`Metadata`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct SubscriptionInfo {
+pub struct SubscriptionInfo<'a> {
     /// The subscription's id.
-    pub id: String,
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
     /// Its type, e.g. `channel.follow`.
-    #[serde(rename = "type")]
-    pub kind: String,
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
     /// Its version, e.g. `2`.
-    pub version: String,
+    #[serde(borrow)]
+    pub version: Cow<'a, str>,
     /// `enabled`, or why it was revoked.
-    pub status: String,
+    #[serde(borrow)]
+    pub status: Cow<'a, str>,
 }
 
 /// A decoded frame.
@@ -60,42 +69,42 @@ pub enum Frame<'a> {
     /// The session is open; subscribe within the keepalive window.
     Welcome {
         /// The frame's metadata.
-        metadata: Metadata,
+        metadata: Metadata<'a>,
         /// The session.
         session: Session,
     },
     /// Nothing happened; the connection is alive.
     Keepalive {
         /// The frame's metadata.
-        metadata: Metadata,
+        metadata: Metadata<'a>,
     },
     /// An event.
     Notification {
         /// The frame's metadata.
-        metadata: Metadata,
+        metadata: Metadata<'a>,
         /// Which subscription it belongs to.
-        subscription: SubscriptionInfo,
+        subscription: SubscriptionInfo<'a>,
         /// The event body, decoded by the normaliser.
         event: &'a RawValue,
     },
     /// Move to `session.reconnect_url`; subscriptions carry over.
     Reconnect {
         /// The frame's metadata.
-        metadata: Metadata,
+        metadata: Metadata<'a>,
         /// The session, with the reconnect URL.
         session: Session,
     },
     /// Twitch revoked a subscription.
     Revocation {
         /// The frame's metadata.
-        metadata: Metadata,
+        metadata: Metadata<'a>,
         /// The revoked subscription and why.
-        subscription: SubscriptionInfo,
+        subscription: SubscriptionInfo<'a>,
     },
     /// A message type this build does not know; ignored.
     Other {
         /// The frame's metadata.
-        metadata: Metadata,
+        metadata: Metadata<'a>,
     },
 }
 
@@ -117,7 +126,8 @@ pub enum FrameError {
 
 #[derive(Deserialize)]
 struct RawFrame<'a> {
-    metadata: Metadata,
+    #[serde(borrow)]
+    metadata: Metadata<'a>,
     #[serde(default)]
     #[serde(borrow)]
     payload: Option<RawPayload<'a>>,
@@ -127,8 +137,8 @@ struct RawFrame<'a> {
 struct RawPayload<'a> {
     #[serde(default)]
     session: Option<Session>,
-    #[serde(default)]
-    subscription: Option<SubscriptionInfo>,
+    #[serde(default, borrow)]
+    subscription: Option<SubscriptionInfo<'a>>,
     #[serde(default)]
     #[serde(borrow)]
     event: Option<&'a RawValue>,
@@ -141,10 +151,10 @@ pub fn parse_frame(text: &str) -> Result<Frame<'_>, FrameError> {
     let metadata = raw.metadata;
     let payload = raw.payload.unwrap_or_default();
     let missing = |field| FrameError::Missing {
-        message_type: metadata.message_type.clone(),
+        message_type: metadata.message_type.clone().into_owned(),
         field,
     };
-    Ok(match metadata.message_type.as_str() {
+    Ok(match metadata.message_type.as_ref() {
         "session_welcome" => {
             let session = payload.session.ok_or_else(|| missing("payload.session"))?;
             Frame::Welcome { metadata, session }

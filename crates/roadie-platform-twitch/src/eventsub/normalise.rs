@@ -11,6 +11,7 @@
 //! `is_gift: true`; those are counted by the gifter's `subscription.gift` (`count`) and
 //! not repeated as `subscription` events.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
@@ -58,9 +59,11 @@ pub struct Normaliser {
     dedicated_active: BTreeSet<String>,
 }
 
+/// Only `set_id` is read; it borrows from the notification's text.
 #[derive(Deserialize)]
-struct Badge {
-    set_id: String,
+struct Badge<'a> {
+    #[serde(borrow)]
+    set_id: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -74,14 +77,14 @@ struct Reply {
 }
 
 #[derive(Deserialize)]
-struct ChatMessage {
+struct ChatMessage<'a> {
     chatter_user_id: String,
     chatter_user_login: String,
     chatter_user_name: String,
     message_id: String,
     message: MessageText,
-    #[serde(default)]
-    badges: Vec<Badge>,
+    #[serde(default, borrow)]
+    badges: Vec<Badge<'a>>,
     #[serde(default)]
     reply: Option<Reply>,
 }
@@ -104,7 +107,7 @@ struct Amount {
 }
 
 #[derive(Deserialize)]
-struct ChatNotification {
+struct ChatNotification<'a> {
     #[serde(default)]
     chatter_user_id: Option<String>,
     #[serde(default)]
@@ -116,8 +119,8 @@ struct ChatNotification {
     message_id: String,
     #[serde(default)]
     message: Option<MessageText>,
-    #[serde(default)]
-    badges: Vec<Badge>,
+    #[serde(default, borrow)]
+    badges: Vec<Badge<'a>>,
     notice_type: String,
     #[serde(default)]
     sub: Option<Amount>,
@@ -234,10 +237,10 @@ struct ChannelUpdate {
     category_name: Option<String>,
 }
 
-fn roles(badges: &[Badge]) -> Vec<Role> {
+fn roles(badges: &[Badge<'_>]) -> Vec<Role> {
     let mut roles: Vec<Role> = badges
         .iter()
-        .filter_map(|badge| match badge.set_id.as_str() {
+        .filter_map(|badge| match badge.set_id.as_ref() {
             "broadcaster" => Some(Role::Broadcaster),
             "moderator" => Some(Role::Moderator),
             "vip" => Some(Role::Vip),
@@ -482,7 +485,7 @@ impl Normaliser {
         }
     }
 
-    fn chat_notification(&self, notice: ChatNotification) -> Option<EventKind> {
+    fn chat_notification(&self, notice: ChatNotification<'_>) -> Option<EventKind> {
         let chatter = || -> Option<User> {
             if notice.chatter_is_anonymous {
                 return None;

@@ -348,8 +348,8 @@ async fn deliver(text: &str, reading: &mut Reading<'_>) -> Next {
             tracing::warn!(kind = %subscription.kind, status = %subscription.status, "Twitch revoked a subscription");
             reading.normaliser.deactivate(&subscription.kind);
             let revoked = SessionUpdate::Revoked {
-                kind: subscription.kind,
-                status: subscription.status,
+                kind: subscription.kind.into_owned(),
+                status: subscription.status.into_owned(),
             };
             if reading.updates.send(revoked).await.is_err() {
                 Next::Stop
