@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use roadie_core::{CheerUnit, EventKind, RedemptionStatus, Reward, Role, User};
+use roadie_platform_twitch::eventsub::frame::parse_chat_fast;
+use roadie_platform_twitch::eventsub::normalise::ChatMessageSeed;
 use roadie_platform_twitch::eventsub::{DedupWindow, Frame, Normaliser, parse_frame};
 use serde_json::value::RawValue;
 
@@ -34,7 +36,13 @@ fn normalise(name: &str, normaliser: &Normaliser) -> Vec<EventKind> {
                     metadata.subscription_type.as_deref(),
                     Some(subscription.kind.as_ref())
                 );
-                normaliser.normalise(&subscription.kind, event).unwrap()
+                let slow = normaliser.normalise(&subscription.kind, event).unwrap();
+                // Chat takes the one-pass path in the daemon: it must agree.
+                if let Some((fast_metadata, fast)) = parse_chat_fast(&text, ChatMessageSeed) {
+                    assert_eq!(fast_metadata, metadata, "{name}");
+                    assert_eq!(vec![fast], slow, "{name}");
+                }
+                slow
             }
             other => panic!("{name} is not a notification: {other:?}"),
         }
@@ -344,4 +352,44 @@ fn a_notification_with_the_wrong_shape_is_an_error_not_a_panic() {
     }
     assert!(normaliser.normalise("channel.follow", &event).is_err());
     assert!(normaliser.normalise("channel.cheer", &event).is_err());
+}
+
+#[test]
+fn chat_takes_the_one_pass_path_in_any_key_order_and_agrees_with_the_full_parse() {
+    let text = data("twitch_eventsub_ws_notification_channel.chat.message.json");
+    let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let slow = |text: &str| match parse_frame(text).unwrap() {
+        Frame::Notification {
+            subscription,
+            event,
+            ..
+        } => Normaliser::default()
+            .normalise(&subscription.kind, event)
+            .unwrap(),
+        other => panic!("not a notification: {other:?}"),
+    };
+    // As Twitch sends it (metadata first): one pass, same event.
+    let (_, fast) = parse_chat_fast(&text, ChatMessageSeed).expect("the real frame is fast");
+    assert_eq!(vec![fast], slow(&text));
+    // Sorted keys put `event` before `subscription`: still one pass.
+    let sorted = frame.to_string();
+    let (_, fast) = parse_chat_fast(&sorted, ChatMessageSeed).expect("sorted keys are fast");
+    assert_eq!(vec![fast], slow(&sorted));
+    // Payload first: the full parse decides.
+    let payload_first = format!(
+        r#"{{"payload":{},"metadata":{}}}"#,
+        frame["payload"], frame["metadata"]
+    );
+    assert!(parse_chat_fast(&payload_first, ChatMessageSeed).is_none());
+    assert_eq!(slow(&payload_first), slow(&text));
+    // A broken chat body, other types, trailing garbage: not fast; the full parse reports.
+    let mut broken = frame.clone();
+    broken["payload"]["event"]["message"] = serde_json::json!(7);
+    assert!(parse_chat_fast(&broken.to_string(), ChatMessageSeed).is_none());
+    let mut follow = frame.clone();
+    follow["metadata"]["subscription_type"] = serde_json::json!("channel.follow");
+    assert!(parse_chat_fast(&follow.to_string(), ChatMessageSeed).is_none());
+    assert!(parse_chat_fast(&format!("{text} x"), ChatMessageSeed).is_none());
+    let keepalive = data("twitch_eventsub_ws_session_keepalive.json");
+    assert!(parse_chat_fast(&keepalive, ChatMessageSeed).is_none());
 }

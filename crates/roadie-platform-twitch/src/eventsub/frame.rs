@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// Every frame's `metadata`. Its strings borrow from the frame's text (no copy per
@@ -144,6 +145,96 @@ struct RawPayload<'a> {
     event: Option<&'a RawValue>,
 }
 
+/// The one-pass path for `channel.chat.message` notifications, most of the traffic:
+/// metadata, then the event body read by `seed` as it is scanned, instead of keeping
+/// the body raw and parsing it again. `None` whenever the frame is anything else or
+/// not laid out as Twitch sends it (`metadata` first); [`parse_frame`] then decides,
+/// with its precise errors.
+pub fn parse_chat_fast<'a, S>(text: &'a str, seed: S) -> Option<(Metadata<'a>, S::Value)>
+where
+    S: DeserializeSeed<'a>,
+{
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let parsed = deserializer
+        .deserialize_map(ChatFrameVisitor { seed })
+        .ok()?;
+    deserializer.end().ok()?;
+    parsed
+}
+
+struct ChatFrameVisitor<S> {
+    seed: S,
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for ChatFrameVisitor<S> {
+    type Value = Option<(Metadata<'de>, S::Value)>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("an EventSub frame")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if map.next_key::<Cow<'de, str>>()?.as_deref() != Some("metadata") {
+            return Ok(None);
+        }
+        let metadata: Metadata<'de> = map.next_value()?;
+        if metadata.message_type != "notification"
+            || metadata.subscription_type.as_deref() != Some("channel.chat.message")
+        {
+            return Ok(None);
+        }
+        let mut event = None;
+        let mut seed = Some(self.seed);
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match (key.as_ref(), seed.take()) {
+                ("payload", Some(seed)) => {
+                    event = map.next_value_seed(PayloadSeed { seed })?;
+                }
+                (_, unused) => {
+                    seed = unused;
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(event.map(|event| (metadata, event)))
+    }
+}
+
+struct PayloadSeed<S> {
+    seed: S,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for PayloadSeed<S> {
+    type Value = Option<S::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for PayloadSeed<S> {
+    type Value = Option<S::Value>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("an EventSub payload")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut event = None;
+        let mut seed = Some(self.seed);
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match (key.as_ref(), seed.take()) {
+                ("event", Some(seed)) => event = Some(map.next_value_seed(seed)?),
+                (_, unused) => {
+                    seed = unused;
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(event)
+    }
+}
+
 /// Decodes one WebSocket text frame.
 pub fn parse_frame(text: &str) -> Result<Frame<'_>, FrameError> {
     let raw: RawFrame =
@@ -219,6 +310,7 @@ mod tests {
         #[test]
         fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
             let _ = parse_frame(&text);
+            let _ = parse_chat_fast(&text, std::marker::PhantomData::<serde::de::IgnoredAny>);
         }
 
         #[test]

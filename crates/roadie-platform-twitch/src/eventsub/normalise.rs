@@ -253,6 +253,36 @@ fn roles(badges: &[Badge<'_>]) -> Vec<Role> {
     roles
 }
 
+fn chat_message(message: ChatMessage<'_>) -> EventKind {
+    EventKind::ChatMessage {
+        message_id: message.message_id,
+        user: user(
+            message.chatter_user_id,
+            message.chatter_user_login,
+            message.chatter_user_name,
+            roles(&message.badges),
+        ),
+        text: message.message.text,
+        reply_to: message.reply.map(|reply| reply.parent_message_id),
+    }
+}
+
+/// Reads a chat message's event body straight from the frame's deserializer, so the
+/// busiest notification is parsed in one pass (see [`crate::eventsub::frame::parse_chat_fast`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChatMessageSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for ChatMessageSeed {
+    type Value = EventKind;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<EventKind, D::Error> {
+        ChatMessage::deserialize(deserializer).map(chat_message)
+    }
+}
+
 fn user(id: String, login: String, name: String, roles: Vec<Role>) -> User {
     User {
         id,
@@ -340,17 +370,7 @@ impl Normaliser {
         match kind {
             "channel.chat.message" => {
                 let message: ChatMessage = serde_json::from_str(text).map_err(parse_error)?;
-                one(EventKind::ChatMessage {
-                    message_id: message.message_id,
-                    user: user(
-                        message.chatter_user_id,
-                        message.chatter_user_login,
-                        message.chatter_user_name,
-                        roles(&message.badges),
-                    ),
-                    text: message.message.text,
-                    reply_to: message.reply.map(|reply| reply.parent_message_id),
-                })
+                one(chat_message(message))
             }
             "channel.chat.message_delete" => {
                 let deleted: MessageDelete = serde_json::from_str(text).map_err(parse_error)?;

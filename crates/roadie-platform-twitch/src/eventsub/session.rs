@@ -17,6 +17,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use roadie_core::{Event, Platform, Timestamp};
 
+use super::frame::parse_chat_fast;
+use super::normalise::ChatMessageSeed;
 use super::{DedupWindow, Frame, Normaliser, Session, parse_frame, parse_time};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -311,6 +313,23 @@ enum Next {
 
 /// Decodes and delivers one text frame.
 async fn deliver(text: &str, reading: &mut Reading<'_>) -> Next {
+    if let Some((metadata, kind)) = parse_chat_fast(text, ChatMessageSeed) {
+        if !reading.dedup.first_seen(&metadata.message_id) {
+            tracing::debug!(message_id = %metadata.message_id, "dropped a redelivered notification");
+            return Next::Continue;
+        }
+        let at = parse_time(&metadata.message_timestamp).unwrap_or_else(now);
+        let update = SessionUpdate::Event(Event {
+            platform: Platform::Twitch,
+            at,
+            kind,
+        });
+        return if reading.updates.send(update).await.is_err() {
+            Next::Stop
+        } else {
+            Next::Continue
+        };
+    }
     match parse_frame(text) {
         Ok(Frame::Notification {
             metadata,
