@@ -15,7 +15,7 @@ pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connect
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
-    // The writer checkpoints itself after each batch's fan-out (see `writer`).
+    // A checkpoint thread of the writer's does it beside the writer (see `writer`).
     connection.pragma_update(None, "wal_autocheckpoint", 0)?;
     // Small page cache: the daemon must stay light while idle.
     connection.pragma_update(None, "cache_size", -512)?;

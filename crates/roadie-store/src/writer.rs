@@ -87,12 +87,14 @@ pub(crate) enum Command {
 
 pub(crate) fn spawn(
     connection: Connection,
+    checkpoint_connection: Connection,
     receiver: mpsc::Receiver<Command>,
     last_id: Option<EventId>,
     max_batch: usize,
     on_commit: CommitHook,
 ) -> Result<std::thread::JoinHandle<()>, StoreError> {
     let generator = last_id.map(EventIdGenerator::after).unwrap_or_default();
+    let checkpoints = spawn_checkpointer(checkpoint_connection)?;
     let mut writer = Writer {
         connection,
         generator,
@@ -100,6 +102,7 @@ pub(crate) fn spawn(
         counter: 0,
         on_commit,
         rows_since_checkpoint: 0,
+        checkpoints,
     };
     std::thread::Builder::new()
         .name("roadie-db-writer".into())
@@ -118,6 +121,36 @@ struct Writer {
     on_commit: CommitHook,
     /// Rows written since the last WAL checkpoint (see [`Writer::checkpoint_if_due`]).
     rows_since_checkpoint: usize,
+    /// Asks the checkpoint thread for a checkpoint (one pending request at most).
+    checkpoints: std::sync::mpsc::SyncSender<()>,
+}
+
+/// Starts the thread that copies the WAL into the database file on request. It has
+/// its own connection, so the copy and its fsync never hold up a commit or a fan-out
+/// (a checkpoint took tens of milliseconds on a slow disk: every event arriving then
+/// waited). It stops when the writer drops its sender.
+fn spawn_checkpointer(
+    connection: Connection,
+) -> Result<std::sync::mpsc::SyncSender<()>, StoreError> {
+    let (requests, pending) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("roadie-db-checkpoint".into())
+        .spawn(move || {
+            while pending.recv().is_ok() {
+                // PASSIVE: never waits for readers or the writer; what it cannot copy
+                // now, the next one will.
+                if let Err(error) =
+                    connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                {
+                    tracing::warn!(%error, "WAL checkpoint failed");
+                }
+            }
+        })
+        .map_err(|source| StoreError::Io {
+            context: "starting the database checkpoint thread".into(),
+            source,
+        })?;
+    Ok(requests)
 }
 
 impl Writer {
@@ -233,21 +266,16 @@ impl Writer {
         shutdown
     }
 
-    /// Copies the WAL back into the database file now and then. SQLite's automatic
-    /// checkpoint would run inside COMMIT, before the commit hook, holding back the
-    /// fan-out of the events just committed; here it runs after everyone was told.
+    /// Has the WAL copied back into the database file now and then. SQLite's automatic
+    /// checkpoint would run inside COMMIT, holding back the fan-out of the events just
+    /// committed; the checkpoint thread does it beside the writer instead.
     fn checkpoint_if_due(&mut self) {
         if self.rows_since_checkpoint < CHECKPOINT_EVERY_ROWS {
             return;
         }
         self.rows_since_checkpoint = 0;
-        // PASSIVE: never waits for readers; what it cannot copy now, a later one will.
-        if let Err(error) = self
-            .connection
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-        {
-            tracing::warn!(%error, "WAL checkpoint failed");
-        }
+        // Full: one is already pending, which covers these rows too.
+        let _ = self.checkpoints.try_send(());
     }
 
     /// Inserts gathered fire-and-forget events together; if that fails, one by one, so

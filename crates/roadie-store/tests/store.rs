@@ -218,8 +218,14 @@ fn the_writer_checkpoints_the_wal_into_the_database_file() {
                 .await
                 .unwrap();
         }
-        // Keep the store open: closing it would checkpoint on its own.
-        let after = std::fs::metadata(&path).unwrap().len();
+        // Keep the store open: closing it would checkpoint on its own. The checkpoint
+        // thread runs beside the writer: give it a moment.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut after = std::fs::metadata(&path).unwrap().len();
+        while after <= before + 200_000 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            after = std::fs::metadata(&path).unwrap().len();
+        }
         assert!(
             after > before + 200_000,
             "10,000 events never reached the database file: {before} -> {after} bytes"

@@ -6,16 +6,17 @@
 //! counts when a client of `/api/v1/events` has it: parsed, normalised, deduplicated,
 //! committed to SQLite and fanned out. twurple counts a message when its handler ran.
 //!
-//! Prints throughput for a flood (default 100,000 messages) for both and the ratio, the
-//! p50/p99/max notification-to-event latency through Roadie at 1,000 messages per
-//! second, and the idle RSS of both with Twitch connected. Budgets are printed beside
+//! Prints throughput for floods (default 100,000 messages; three rounds, Roadie and
+//! twurple interleaved so a shared machine's changing speed weighs on both alike) for
+//! both and the median ratio, the p50/p99/max notification-to-event latency through
+//! Roadie at 1,000 messages per second, and the idle RSS of both with Twitch connected. Budgets are printed beside
 //! the figures; a budget missed is reported, not a failure. A missing peer (the release
 //! binary, node, twurple's packages) is a failure.
 //!
 //! Run: `cargo build --release --bin roadie && npm ci --prefix bench/twurple &&
 //! cargo bench -p roadie-test-support --bench eventsub_vs_twurple`
 //! Options: `--messages N`, `--latency-messages N`, `--rate PER_SECOND`, `--idle-secs S`,
-//! `--roadie-only`.
+//! `--rounds N`, `--roadie-only`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -50,6 +51,8 @@ struct Options {
     latency_messages: usize,
     rate: u64,
     idle: Duration,
+    /// Floods per side, interleaved (Roadie, twurple, Roadie, ...); the median counts.
+    rounds: usize,
     /// Skip the twurple side (profiling Roadie alone).
     roadie_only: bool,
 }
@@ -60,6 +63,7 @@ fn options() -> Result<Options, String> {
         latency_messages: 10_000,
         rate: 1_000,
         idle: Duration::from_secs(15),
+        rounds: 3,
         roadie_only: false,
     };
     let mut args = std::env::args().skip(1);
@@ -76,6 +80,7 @@ fn options() -> Result<Options, String> {
             }
             "--rate" => options.rate = value("--rate")?.max(1),
             "--idle-secs" => options.idle = Duration::from_secs(value("--idle-secs")?),
+            "--rounds" => options.rounds = (value("--rounds")? as usize).max(1),
             "--roadie-only" => options.roadie_only = true,
             // cargo bench passes `--bench`; filters do not apply to this harness.
             _ => {}
@@ -122,12 +127,23 @@ fn send_all(fake: &FakeEventSub, frames: Vec<String>) -> Result<(), String> {
     Ok(())
 }
 
-struct RoadieFigures {
-    idle_rss_kb: u64,
+/// One flood's figures.
+struct Flood {
     rate: f64,
     cpu_per_message: Duration,
-    latencies: Vec<Duration>,
-    rss_after_kb: u64,
+}
+
+/// A signed-in Roadie daemon with an events client attached, between floods.
+struct RoadieRun {
+    fake: FakeTwitch,
+    daemon: roadie_test_support::RunningDaemon,
+    _env: TestEnv,
+    counter: tokio::sync::watch::Receiver<usize>,
+    reader: tokio::task::JoinHandle<Result<common::SeenAt, String>>,
+    sent_at: Vec<Instant>,
+    idle_rss_kb: u64,
+    /// The next message number to send.
+    next: usize,
 }
 
 async fn wait_connected(fake: &FakeTwitch) -> Result<(), String> {
@@ -149,7 +165,8 @@ async fn wait_connected(fake: &FakeTwitch) -> Result<(), String> {
     }
 }
 
-async fn bench_roadie(exe: &Path, options: &Options) -> Result<RoadieFigures, String> {
+/// Starts the daemon, measures its idle RSS, then the paced latency run.
+async fn start_roadie(exe: &Path, options: &Options) -> Result<RoadieRun, String> {
     let fake = FakeTwitch::start().await;
     let env = TestEnv::new(exe);
     env.write_config(&fake.config_section());
@@ -174,21 +191,19 @@ async fn bench_roadie(exe: &Path, options: &Options) -> Result<RoadieFigures, St
     let idle_rss_kb = rss_kb(daemon.pid()).ok_or("cannot read the daemon's RSS")?;
 
     let latency_total = WARMUP + options.latency_messages;
-    let slots = latency_total + options.messages;
+    let slots = latency_total + options.messages * options.rounds;
+    let marks = (0..=options.rounds)
+        .map(|round| latency_total + round * options.messages)
+        .collect();
     let url = format!("ws://{}/api/v1/events?type=chat.message", daemon.address());
-    let (mut counter, reader) = spawn_event_reader(
-        url,
-        daemon.token().to_owned(),
-        slots,
-        vec![latency_total, slots],
-    );
+    let (mut counter, reader) = spawn_event_reader(url, daemon.token().to_owned(), slots, marks);
     // The subscription is live once the daemon has it; a short pause is enough locally.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Paced: one message per period, each stamped as it is handed to the server.
     let frames = chat_frames(&fake.eventsub, None, 0..latency_total);
     let period = Duration::from_nanos(1_000_000_000 / options.rate);
-    let mut sent_at = Vec::with_capacity(slots);
+    let mut sent_at = Vec::with_capacity(latency_total);
     let start = tokio::time::Instant::now();
     for (index, frame) in frames.into_iter().enumerate() {
         tokio::time::sleep_until(start + period * index as u32).await;
@@ -198,20 +213,33 @@ async fn bench_roadie(exe: &Path, options: &Options) -> Result<RoadieFigures, St
         }
     }
     wait_count(&mut counter, latency_total).await?;
+    Ok(RoadieRun {
+        fake,
+        daemon,
+        _env: env,
+        counter,
+        reader,
+        sent_at,
+        idle_rss_kb,
+        next: latency_total,
+    })
+}
 
-    // The flood: everything handed over at once, timed until the client has the last.
-    let frames = chat_frames(&fake.eventsub, None, latency_total..slots);
-    let cpu_before = cpu_time(daemon.pid()).unwrap_or_default();
+/// Everything handed over at once, timed until the events client has the last.
+async fn flood_roadie(run: &mut RoadieRun, messages: usize) -> Result<Flood, String> {
+    let range = run.next..run.next + messages;
+    run.next = range.end;
+    let frames = chat_frames(&run.fake.eventsub, None, range.clone());
+    let pid = run.daemon.pid();
+    let cpu_before = cpu_time(pid).unwrap_or_default();
     let harness_before = cpu_time(std::process::id()).unwrap_or_default();
-    let threads_before = thread_cpu(daemon.pid());
+    let threads_before = thread_cpu(pid);
     let began = Instant::now();
-    send_all(&fake.eventsub, frames)?;
-    wait_count(&mut counter, slots).await?;
+    send_all(&run.fake.eventsub, frames)?;
+    wait_count(&mut run.counter, range.end).await?;
     let elapsed = began.elapsed();
-    let cpu_used = cpu_time(daemon.pid())
-        .unwrap_or_default()
-        .saturating_sub(cpu_before);
-    let threads_after = thread_cpu(daemon.pid());
+    let cpu_used = cpu_time(pid).unwrap_or_default().saturating_sub(cpu_before);
+    let threads_after = thread_cpu(pid);
     let per_thread: Vec<String> = threads_after
         .iter()
         .map(|(name, after)| {
@@ -222,24 +250,27 @@ async fn bench_roadie(exe: &Path, options: &Options) -> Result<RoadieFigures, St
     let harness_used = cpu_time(std::process::id())
         .unwrap_or_default()
         .saturating_sub(harness_before);
+    let flood = Flood {
+        rate: messages as f64 / elapsed.as_secs_f64(),
+        cpu_per_message: cpu_used / messages.max(1) as u32,
+    };
     println!(
-        "  (flood: {:.2} s wall; daemon {:.2} s CPU: {}; harness with the fake server and events client {:.2} s CPU)",
+        "  roadie  flood: {:>9.0} msg/s, {:>6.2} µs CPU per message ({:.2} s wall; daemon {:.2} s CPU: {}; harness with the fake server and events client {:.2} s CPU)",
+        flood.rate,
+        micros(flood.cpu_per_message),
         elapsed.as_secs_f64(),
         cpu_used.as_secs_f64(),
         per_thread.join(", "),
         harness_used.as_secs_f64()
     );
-    let seen_at = reader.await.map_err(|error| error.to_string())??;
-    let rss_after_kb = rss_kb(daemon.pid()).unwrap_or(0);
+    Ok(flood)
+}
 
-    let latencies = latencies(&sent_at, &seen_at, WARMUP);
-    Ok(RoadieFigures {
-        idle_rss_kb,
-        rate: options.messages as f64 / elapsed.as_secs_f64(),
-        cpu_per_message: cpu_used / options.messages.max(1) as u32,
-        latencies,
-        rss_after_kb,
-    })
+/// The paced run's latencies and the RSS after the floods.
+async fn finish_roadie(run: RoadieRun) -> Result<(Vec<Duration>, u64), String> {
+    let seen_at = run.reader.await.map_err(|error| error.to_string())??;
+    let rss_after_kb = rss_kb(run.daemon.pid()).unwrap_or(0);
+    Ok((latencies(&run.sent_at, &seen_at, WARMUP), rss_after_kb))
 }
 
 struct Twurple {
@@ -304,14 +335,17 @@ impl Twurple {
     }
 }
 
-struct TwurpleFigures {
+/// A node process running twurple's EventSub client, between floods.
+struct TwurpleRun {
+    fake: FakeTwitch,
+    twurple: Twurple,
+    subscription_id: String,
     idle_rss_kb: u64,
-    rate: f64,
-    cpu_per_message: Duration,
-    rss_after_kb: u64,
+    next: usize,
 }
 
-async fn bench_twurple(dir: &Path, options: &Options) -> Result<TwurpleFigures, String> {
+/// Starts twurple, measures its idle RSS, then warms it up.
+async fn start_twurple(dir: &Path, options: &Options) -> Result<TwurpleRun, String> {
     let fake = FakeTwitch::start().await;
     let (access, _) = fake.oauth.mint_tokens(SCOPES);
     let mut child = Command::new("node")
@@ -351,31 +385,56 @@ async fn bench_twurple(dir: &Path, options: &Options) -> Result<TwurpleFigures, 
     let frames = chat_frames(&fake.eventsub, Some(&subscription_id), 0..WARMUP);
     send_all(&fake.eventsub, frames)?;
     twurple.count(WARMUP, Duration::from_secs(30)).await?;
+    Ok(TwurpleRun {
+        fake,
+        twurple,
+        subscription_id,
+        idle_rss_kb,
+        next: WARMUP,
+    })
+}
 
-    let total = WARMUP + options.messages;
-    let frames = chat_frames(&fake.eventsub, Some(&subscription_id), WARMUP..total);
-    writeln!(twurple.stdin, "mark {total}").map_err(|error| error.to_string())?;
+/// The same flood to twurple, timed until its handler has run for the last message.
+async fn flood_twurple(run: &mut TwurpleRun, messages: usize) -> Result<Flood, String> {
+    let range = run.next..run.next + messages;
+    run.next = range.end;
+    let frames = chat_frames(
+        &run.fake.eventsub,
+        Some(&run.subscription_id),
+        range.clone(),
+    );
+    let twurple = &mut run.twurple;
+    writeln!(twurple.stdin, "mark {}", range.end).map_err(|error| error.to_string())?;
     twurple.stdin.flush().map_err(|error| error.to_string())?;
     let cpu_before = cpu_time(twurple.child.id()).unwrap_or_default();
     let began = Instant::now();
-    send_all(&fake.eventsub, frames)?;
+    send_all(&run.fake.eventsub, frames)?;
     twurple
         .line(
             "count ",
-            Duration::from_secs(30) + Duration::from_millis(total as u64),
+            Duration::from_secs(30) + Duration::from_millis(messages as u64),
         )
         .await?;
     let elapsed = began.elapsed();
     let cpu_used = cpu_time(twurple.child.id())
         .unwrap_or_default()
         .saturating_sub(cpu_before);
-    let rss_after_kb = rss_kb(twurple.child.id()).unwrap_or(0);
-    Ok(TwurpleFigures {
-        idle_rss_kb,
-        rate: options.messages as f64 / elapsed.as_secs_f64(),
-        cpu_per_message: cpu_used / options.messages.max(1) as u32,
-        rss_after_kb,
-    })
+    let flood = Flood {
+        rate: messages as f64 / elapsed.as_secs_f64(),
+        cpu_per_message: cpu_used / messages.max(1) as u32,
+    };
+    println!(
+        "  twurple flood: {:>9.0} msg/s, {:>6.2} µs CPU per message ({:.2} s wall)",
+        flood.rate,
+        micros(flood.cpu_per_message),
+        elapsed.as_secs_f64()
+    );
+    Ok(flood)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn run() -> Result<(), String> {
@@ -403,58 +462,89 @@ fn run() -> Result<(), String> {
         options.rate,
         options.idle.as_secs()
     );
-    let roadie = runtime.block_on(bench_roadie(&exe, &options))?;
-    if options.roadie_only {
-        println!(
-            "throughput  roadie  {:>9.0} msg/s, {:.2} µs CPU per message",
-            roadie.rate,
-            micros(roadie.cpu_per_message)
+    println!(
+        "  {} flood rounds, interleaved (Roadie then twurple); the median ratio counts",
+        options.rounds
+    );
+    runtime.block_on(async {
+        let mut roadie = start_roadie(&exe, &options).await?;
+        let mut twurple = if options.roadie_only {
+            None
+        } else {
+            Some(start_twurple(&twurple_dir, &options).await?)
+        };
+        // Interleaved so that a machine slowing down or speeding up (shared CPUs)
+        // weighs on both sides alike.
+        let mut roadie_floods = Vec::new();
+        let mut ratios = Vec::new();
+        for _ in 0..options.rounds {
+            let ours = flood_roadie(&mut roadie, options.messages).await?;
+            if let Some(twurple) = twurple.as_mut() {
+                let theirs = flood_twurple(twurple, options.messages).await?;
+                ratios.push(ours.rate / theirs.rate);
+            }
+            roadie_floods.push(ours);
+        }
+        let roadie_idle = roadie.idle_rss_kb;
+        let (mut latencies, roadie_rss_after) = finish_roadie(roadie).await?;
+        let roadie_rate = median(roadie_floods.iter().map(|flood| flood.rate).collect());
+        let roadie_cpu = median(
+            roadie_floods
+                .iter()
+                .map(|flood| micros(flood.cpu_per_message))
+                .collect(),
         );
-        return Ok(());
-    }
-    let twurple = runtime.block_on(bench_twurple(&twurple_dir, &options))?;
+        latencies.sort_unstable();
+        let (p50, p99) = (percentile(&latencies, 0.50), percentile(&latencies, 0.99));
+        let max = latencies.last().copied().unwrap_or_default();
+        println!(
+            "latency     roadie at {}/s over {} messages: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms    budget p99 < 2 ms  {}",
+            options.rate,
+            latencies.len(),
+            ms(p50),
+            ms(p99),
+            ms(max),
+            verdict(p99 < Duration::from_millis(2) && latencies.len() == options.latency_messages)
+        );
+        let Some(twurple) = twurple else {
+            println!(
+                "throughput  roadie  {roadie_rate:>9.0} msg/s, {roadie_cpu:.2} µs CPU per message (median)"
+            );
+            return Ok(());
+        };
 
-    let mut latencies = roadie.latencies;
-    latencies.sort_unstable();
-    let (p50, p99) = (percentile(&latencies, 0.50), percentile(&latencies, 0.99));
-    let max = latencies.last().copied().unwrap_or_default();
-    let ratio = roadie.rate / twurple.rate;
-    let rss_ratio = roadie.idle_rss_kb as f64 / twurple.idle_rss_kb.max(1) as f64;
-    println!(
-        "throughput  roadie  {:>9.0} msg/s, {:>6.2} µs CPU per message (normalised, stored, seen by an /api/v1/events client)",
-        roadie.rate,
-        micros(roadie.cpu_per_message)
-    );
-    println!(
-        "            twurple {:>9.0} msg/s, {:>6.2} µs CPU per message (its handler ran)",
-        twurple.rate,
-        micros(twurple.cpu_per_message)
-    );
-    println!(
-        "            ratio   {ratio:>9.2}x    budget >= 3x      {}",
-        verdict(ratio >= 3.0)
-    );
-    println!(
-        "latency     roadie at {}/s over {} messages: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms    budget p99 < 2 ms  {}",
-        options.rate,
-        latencies.len(),
-        ms(p50),
-        ms(p99),
-        ms(max),
-        verdict(p99 < Duration::from_millis(2) && latencies.len() == options.latency_messages)
-    );
-    println!(
-        "idle RSS    roadie {:.1} MB, twurple {:.1} MB (Twitch connected); ratio {rss_ratio:.3}    budget < 0.1  {}",
-        mb(roadie.idle_rss_kb),
-        mb(twurple.idle_rss_kb),
-        verdict(rss_ratio < 0.1)
-    );
-    println!(
-        "RSS after the flood: roadie {:.1} MB, twurple {:.1} MB",
-        mb(roadie.rss_after_kb),
-        mb(twurple.rss_after_kb)
-    );
-    Ok(())
+        let ratio = median(ratios.clone());
+        let rss_ratio = roadie_idle as f64 / twurple.idle_rss_kb.max(1) as f64;
+        let twurple_rss_after = rss_kb(twurple.twurple.child.id()).unwrap_or(0);
+        println!(
+            "throughput  roadie  {roadie_rate:>9.0} msg/s, {roadie_cpu:>6.2} µs CPU per message, median of {} (normalised, stored, seen by an /api/v1/events client)",
+            options.rounds
+        );
+        println!(
+            "            ratio per round: {}",
+            ratios
+                .iter()
+                .map(|ratio| format!("{ratio:.2}x"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!(
+            "            ratio   {ratio:>9.2}x (median)    budget >= 3x      {}",
+            verdict(ratio >= 3.0)
+        );
+        println!(
+            "idle RSS    roadie {:.1} MB, twurple {:.1} MB (Twitch connected); ratio {rss_ratio:.3}    budget < 0.1  {}",
+            mb(roadie_idle),
+            mb(twurple.idle_rss_kb),
+            verdict(rss_ratio < 0.1)
+        );
+        println!(
+            "RSS after the floods: roadie {:.1} MB, twurple {:.1} MB",
+            mb(roadie_rss_after),
+            mb(twurple_rss_after)
+        );
+        Ok(())
+    })
 }
 
 fn main() -> ExitCode {
