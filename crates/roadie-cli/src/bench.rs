@@ -143,10 +143,30 @@ pub fn run(global: &Global, args: &BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<()> {
-    let exe = std::env::current_exe().context("finding this binary")?;
     let scratch =
         Scratch(std::env::temp_dir().join(format!("roadie-bench-{}", std::process::id())));
     std::fs::create_dir_all(&scratch.0)?;
+    // The daemons run from a private copy of this binary. Run from the same file, they
+    // would share its code pages with this process, and the daemon's hand-back of its
+    // start-up code (see roadie-daemon's `trim`) cannot drop pages another process
+    // maps: the idle RSS would count this bench's code, not what a streamer's daemon
+    // holds (about 2 MB more, measured).
+    let this_binary = std::env::current_exe().context("finding this binary")?;
+    let copy = scratch.0.join("roadie-daemon-copy");
+    let copied = std::fs::copy(&this_binary, &copy).is_ok()
+        && std::process::Command::new(&copy)
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success());
+    let exe = if copied {
+        copy
+    } else {
+        // A temp dir mounted noexec, for one: share pages, and say so.
+        eprintln!(
+            "bench: cannot run a copy of this binary from the temp dir; idle RSS will include pages shared with the bench"
+        );
+        this_binary
+    };
     let data_dir = scratch.0.join("data");
     std::fs::write(data_dir.with_extension("toml"), "")?;
 

@@ -85,11 +85,13 @@ impl Store {
         let mut write_connection = connection::open_writer(path, options.busy_timeout)?;
         let report = migrations::apply(&mut write_connection, path, options.keep_backups)?;
         let last_id = events::latest_id(&write_connection)?;
-        let checkpoint_connection = connection::open_writer(path, options.busy_timeout)?;
+        let (checkpoint_path, busy_timeout) = (path.to_path_buf(), options.busy_timeout);
+        let opener: writer::CheckpointOpener =
+            Box::new(move || connection::open_writer(&checkpoint_path, busy_timeout));
         let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
         let thread = writer::spawn(
             write_connection,
-            checkpoint_connection,
+            opener,
             receiver,
             last_id,
             options.max_batch,

@@ -87,14 +87,14 @@ pub(crate) enum Command {
 
 pub(crate) fn spawn(
     connection: Connection,
-    checkpoint_connection: Connection,
+    opener: CheckpointOpener,
     receiver: mpsc::Receiver<Command>,
     last_id: Option<EventId>,
     max_batch: usize,
     on_commit: CommitHook,
 ) -> Result<std::thread::JoinHandle<()>, StoreError> {
     let generator = last_id.map(EventIdGenerator::after).unwrap_or_default();
-    let checkpoints = spawn_checkpointer(checkpoint_connection)?;
+    let checkpoints = spawn_checkpointer(opener)?;
     let mut writer = Writer {
         connection,
         generator,
@@ -125,18 +125,35 @@ struct Writer {
     checkpoints: std::sync::mpsc::SyncSender<()>,
 }
 
+/// Opens the checkpoint thread's own connection.
+pub(crate) type CheckpointOpener = Box<dyn Fn() -> Result<Connection, StoreError> + Send>;
+
 /// Starts the thread that copies the WAL into the database file on request. It has
 /// its own connection, so the copy and its fsync never hold up a commit or a fan-out
 /// (a checkpoint took tens of milliseconds on a slow disk: every event arriving then
-/// waited). It stops when the writer drops its sender.
+/// waited). The connection is opened at the first request: an idle daemon never pays
+/// for it, nor does start-up. The thread stops when the writer drops its sender.
 fn spawn_checkpointer(
-    connection: Connection,
+    opener: CheckpointOpener,
 ) -> Result<std::sync::mpsc::SyncSender<()>, StoreError> {
     let (requests, pending) = std::sync::mpsc::sync_channel::<()>(1);
     std::thread::Builder::new()
         .name("roadie-db-checkpoint".into())
         .spawn(move || {
+            let mut connection: Option<Connection> = None;
             while pending.recv().is_ok() {
+                if connection.is_none() {
+                    match opener() {
+                        Ok(opened) => connection = Some(opened),
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot open the checkpoint connection");
+                            continue;
+                        }
+                    }
+                }
+                let Some(connection) = connection.as_ref() else {
+                    continue;
+                };
                 // PASSIVE: never waits for readers or the writer; what it cannot copy
                 // now, the next one will.
                 if let Err(error) =
