@@ -225,10 +225,16 @@ async fn start_roadie(exe: &Path, options: &Options) -> Result<RoadieRun, String
     })
 }
 
+/// The next `count` message numbers, moving `next` past them.
+fn next_range(next: &mut usize, count: usize) -> std::ops::Range<usize> {
+    let range = *next..*next + count;
+    *next = range.end;
+    range
+}
+
 /// Everything handed over at once, timed until the events client has the last.
 async fn flood_roadie(run: &mut RoadieRun, messages: usize) -> Result<Flood, String> {
-    let range = run.next..run.next + messages;
-    run.next = range.end;
+    let range = next_range(&mut run.next, messages);
     let frames = chat_frames(&run.fake.eventsub, None, range.clone());
     let pid = run.daemon.pid();
     let cpu_before = cpu_time(pid).unwrap_or_default();
@@ -396,8 +402,7 @@ async fn start_twurple(dir: &Path, options: &Options) -> Result<TwurpleRun, Stri
 
 /// The same flood to twurple, timed until its handler has run for the last message.
 async fn flood_twurple(run: &mut TwurpleRun, messages: usize) -> Result<Flood, String> {
-    let range = run.next..run.next + messages;
-    run.next = range.end;
+    let range = next_range(&mut run.next, messages);
     let frames = chat_frames(
         &run.fake.eventsub,
         Some(&run.subscription_id),
