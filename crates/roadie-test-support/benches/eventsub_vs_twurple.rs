@@ -133,6 +133,16 @@ struct Flood {
     cpu_per_message: Duration,
 }
 
+impl Flood {
+    /// `messages` seen in `elapsed`, costing `cpu_used`.
+    fn new(messages: usize, elapsed: Duration, cpu_used: Duration) -> Flood {
+        Flood {
+            rate: messages as f64 / elapsed.as_secs_f64(),
+            cpu_per_message: cpu_used / messages.max(1) as u32,
+        }
+    }
+}
+
 /// A signed-in Roadie daemon with an events client attached, between floods.
 struct RoadieRun {
     fake: FakeTwitch,
@@ -256,10 +266,7 @@ async fn flood_roadie(run: &mut RoadieRun, messages: usize) -> Result<Flood, Str
     let harness_used = cpu_time(std::process::id())
         .unwrap_or_default()
         .saturating_sub(harness_before);
-    let flood = Flood {
-        rate: messages as f64 / elapsed.as_secs_f64(),
-        cpu_per_message: cpu_used / messages.max(1) as u32,
-    };
+    let flood = Flood::new(messages, elapsed, cpu_used);
     println!(
         "  roadie  flood: {:>9.0} msg/s, {:>6.2} µs CPU per message ({:.2} s wall; daemon {:.2} s CPU: {}; harness with the fake server and events client {:.2} s CPU)",
         flood.rate,
@@ -424,10 +431,7 @@ async fn flood_twurple(run: &mut TwurpleRun, messages: usize) -> Result<Flood, S
     let cpu_used = cpu_time(twurple.child.id())
         .unwrap_or_default()
         .saturating_sub(cpu_before);
-    let flood = Flood {
-        rate: messages as f64 / elapsed.as_secs_f64(),
-        cpu_per_message: cpu_used / messages.max(1) as u32,
-    };
+    let flood = Flood::new(messages, elapsed, cpu_used);
     println!(
         "  twurple flood: {:>9.0} msg/s, {:>6.2} µs CPU per message ({:.2} s wall)",
         flood.rate,
