@@ -425,6 +425,9 @@ fn host_functions_reveal_nothing() {
 
 #[test]
 fn eval_and_function_are_present_but_harmless() {
+    // Serial like every test that runs hostile scripts: `run_hostile` waits for the
+    // process-wide engine count, which another test's abandoned engine would hold up.
+    let _serial = serial();
     // They compile into the same sandbox: the same globals, the same limits.
     let out = run_default(
         "reply(eval('1 + 1'), new Function('a', 'return a * 2')(21), eval('typeof user'))",
