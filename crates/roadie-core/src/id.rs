@@ -43,16 +43,41 @@ impl EventId {
     }
 }
 
-impl fmt::Display for EventId {
+/// An id's 26-character text, on the stack: for hot paths that would otherwise
+/// allocate a `String` per event only to copy it somewhere else.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct EncodedEventId([u8; ENCODED_LEN]);
+
+impl EncodedEventId {
+    /// The text, e.g. `01JD0000000000000000000000`.
+    pub fn as_str(&self) -> &str {
+        // Every byte comes from ALPHABET, which is ASCII, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for EncodedEventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl EventId {
+    /// The id's text without allocating.
+    pub fn encode(self) -> EncodedEventId {
         let mut out = [0u8; ENCODED_LEN];
         let mut value = self.0;
         for slot in out.iter_mut().rev() {
             *slot = ALPHABET[(value & 0x1F) as usize];
             value >>= 5;
         }
-        // Every byte comes from ALPHABET, which is ASCII.
-        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+        EncodedEventId(out)
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.encode().as_str())
     }
 }
 

@@ -14,6 +14,6 @@ pub use event::{
     CheerUnit, ConnectionState, Event, EventKind, ObsTopic, Platform, RecordedEvent,
     RedemptionStatus, Reward, Role, StepOutcome, TtsPhase, UnknownName, User,
 };
-pub use id::{EventId, EventIdGenerator, ParseEventIdError};
+pub use id::{EncodedEventId, EventId, EventIdGenerator, ParseEventIdError};
 pub use secret::Secret;
 pub use time::Timestamp;

@@ -2,6 +2,7 @@
 //! commits them in batches; after each commit the envelopes are fanned out to every
 //! subscriber. Order of ids = order of storage = order of delivery.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
@@ -20,7 +21,7 @@ pub struct Frame {
     /// The event's id.
     pub id: EventId,
     /// Its type name.
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// The envelope JSON.
     pub json: Utf8Bytes,
 }
@@ -28,8 +29,13 @@ pub struct Frame {
 impl Frame {
     /// Builds the frame for a stored row.
     pub fn from_row(row: &EventRow) -> Frame {
-        let id = row.id.to_string();
-        let json = envelope_json(&id, row.at_ms, &row.platform, &row.kind, &row.data_json);
+        let json = envelope_json(
+            row.id.encode().as_str(),
+            row.at_ms,
+            &row.platform,
+            &row.kind,
+            &row.data_json,
+        );
         Frame {
             id: row.id,
             kind: row.kind.clone(),

@@ -34,12 +34,13 @@ pub struct EventEnvelope {
 /// `data_json` must be a JSON value produced by [`event_data`]; ids, platform and type
 /// names are plain ASCII without characters that need escaping.
 pub fn envelope_json(id: &str, at_ms: i64, platform: &str, kind: &str, data_json: &str) -> String {
-    let at = timefmt::format_ms(at_ms);
-    let mut out = String::with_capacity(96 + data_json.len());
+    // The fixed text and the timestamp take 101 bytes: sized once, never grown.
+    let mut out =
+        String::with_capacity(112 + id.len() + platform.len() + kind.len() + data_json.len());
     out.push_str("{\"v\":1,\"id\":\"");
     out.push_str(id);
     out.push_str("\",\"at\":\"");
-    out.push_str(&at);
+    timefmt::push_ms(&mut out, at_ms);
     out.push_str("\",\"platform\":");
     push_json_string(&mut out, platform);
     out.push_str(",\"type\":");
@@ -51,6 +52,15 @@ pub fn envelope_json(id: &str, at_ms: i64, platform: &str, kind: &str, data_json
 }
 
 fn push_json_string(out: &mut String, text: &str) {
+    let plain = text
+        .bytes()
+        .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\');
+    if plain {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     // serde_json escapes correctly; the fallback is unreachable for &str.
     out.push_str(&serde_json::to_string(text).unwrap_or_else(|_| String::from("\"\"")));
 }
@@ -276,6 +286,17 @@ mod tests {
             name: "Alice".into(),
             roles: vec![Role::Moderator],
         }
+    }
+
+    #[test]
+    fn envelope_text_escapes_odd_names() {
+        let text = envelope_json("01JD0000000000000000000000", 0, "tw\"itch", "a\\b\n", "{}");
+        let parsed: EventEnvelope = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            (parsed.platform.as_str(), parsed.kind.as_str()),
+            ("tw\"itch", "a\\b\n")
+        );
+        assert_eq!(parsed.at, "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

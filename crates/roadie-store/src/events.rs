@@ -1,5 +1,7 @@
 //! The event log table: appends (from the writer), range reads for replay, retention.
 
+use std::borrow::Cow;
+
 use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value};
 
 use roadie_core::{EventId, Platform};
@@ -26,10 +28,10 @@ pub struct EventRow {
     pub id: EventId,
     /// When it happened, Unix ms.
     pub at_ms: i64,
-    /// Platform wire name.
-    pub platform: String,
-    /// Type wire name.
-    pub kind: String,
+    /// Platform wire name (borrowed when the writer just stored it).
+    pub platform: Cow<'static, str>,
+    /// Type wire name (borrowed when the writer just stored it).
+    pub kind: Cow<'static, str>,
     /// The `data` object as JSON text.
     pub data_json: String,
 }
@@ -65,8 +67,8 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
         id,
         at_ms: row.get(1)?,
-        platform: row.get(2)?,
-        kind: row.get(3)?,
+        platform: Cow::Owned(row.get(2)?),
+        kind: Cow::Owned(row.get(3)?),
         data_json: row.get(4)?,
     })
 }

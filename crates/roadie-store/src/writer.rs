@@ -3,12 +3,13 @@
 //! announces what it stored. Nothing is visible to readers or subscribers before it
 //! is durable, so a crash never takes back an event someone has already seen.
 
+use std::borrow::Cow;
 use std::hash::{BuildHasher, Hasher, RandomState};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use roadie_core::{EventId, EventIdGenerator};
+use roadie_core::{EncodedEventId, EventId, EventIdGenerator};
 
 use crate::StoreError;
 use crate::events::{EventRow, INSERT, NewEvent};
@@ -340,7 +341,7 @@ impl Writer {
             let random = Self::random_bits(&self.entropy, &mut self.counter);
             let id = self.generator.next(now, random);
             ids.push(id);
-            id_texts.push(id.to_string());
+            id_texts.push(id.encode());
         }
         // One event is one statement, atomic on its own; several need a savepoint so
         // the producer's events are stored all or none.
@@ -368,8 +369,8 @@ impl Writer {
                     stored.push(EventRow {
                         id: *id,
                         at_ms: event.at_ms,
-                        platform: event.platform.as_str().to_owned(),
-                        kind: event.kind.to_owned(),
+                        platform: Cow::Borrowed(event.platform.as_str()),
+                        kind: Cow::Borrowed(event.kind),
                         data_json: event.data_json,
                     });
                 }
@@ -431,8 +432,9 @@ fn insert_sql(rows: usize) -> String {
 fn insert_rows(
     connection: &Connection,
     events: &[NewEvent],
-    id_texts: &[String],
+    id_texts: &[EncodedEventId],
 ) -> Result<(), StoreError> {
+    let id_texts: Vec<&str> = id_texts.iter().map(EncodedEventId::as_str).collect();
     let platforms: Vec<&'static str> = events.iter().map(|event| event.platform.as_str()).collect();
     let mut start = 0;
     while start < events.len() {
