@@ -100,13 +100,30 @@ pub fn event_data_json(kind: &EventKind) -> String {
             user,
             text,
             reply_to,
-        } => serde_json::to_string(&ChatData {
-            message_id,
-            user: UserData::of(user),
-            text,
-            reply_to: reply_to.as_deref(),
-        })
-        .unwrap_or_else(|_| event_data(kind).to_string()),
+        } => {
+            // Sized up front: growing the buffer (realloc and copy) cost as much as
+            // writing it. Keys and punctuation take under 100 bytes, roles under 16
+            // each; the rest leaves room for escapes.
+            let capacity = 128
+                + message_id.len()
+                + user.id.len()
+                + user.login.len()
+                + user.name.len()
+                + 16 * user.roles.len()
+                + text.len() * 5 / 4
+                + reply_to.as_ref().map_or(0, |id| id.len() + 16);
+            let mut out = Vec::with_capacity(capacity);
+            let data = ChatData {
+                message_id,
+                user: UserData::of(user),
+                text,
+                reply_to: reply_to.as_deref(),
+            };
+            match serde_json::to_writer(&mut out, &data).map(|()| String::from_utf8(out)) {
+                Ok(Ok(json)) => json,
+                _ => event_data(kind).to_string(),
+            }
+        }
         other => event_data(other).to_string(),
     }
 }

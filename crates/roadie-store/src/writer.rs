@@ -296,24 +296,40 @@ impl Writer {
         let _ = self.checkpoints.try_send(());
     }
 
-    /// Inserts gathered fire-and-forget events together; if that fails, one by one, so
-    /// a bad event costs only itself (each was its own command and is atomic alone).
+    /// Inserts gathered fire-and-forget events. Each was its own command, atomic alone,
+    /// and one multi-row INSERT is atomic as a statement, so no savepoint is needed (it
+    /// would copy every page it touches once more): a chunk that fails is retried row by
+    /// row, so a bad event costs only itself.
     fn append_unacked(&mut self, events: &mut Vec<NewEvent>, stored: &mut Vec<EventRow>) {
         if events.is_empty() {
             return;
         }
         let events = std::mem::take(events);
-        let events = match self.try_append(events, stored) {
-            Ok(_) => return,
-            Err((_, events)) if events.len() > 1 => events,
-            Err((error, _)) => {
-                tracing::error!(%error, "could not store an event");
-                return;
+        let ids = self.next_ids(events.len());
+        let mut inserted = vec![false; events.len()];
+        for range in chunks(events.len()) {
+            let chunk = insert_chunk(
+                &self.connection,
+                &events[range.clone()],
+                &ids[range.clone()],
+            );
+            match chunk {
+                Ok(()) => inserted[range].fill(true),
+                Err(_) if range.len() > 1 => {
+                    for index in range {
+                        let one = index..index + 1;
+                        match insert_chunk(&self.connection, &events[one.clone()], &ids[one]) {
+                            Ok(()) => inserted[index] = true,
+                            Err(error) => tracing::error!(%error, "could not store an event"),
+                        }
+                    }
+                }
+                Err(error) => tracing::error!(%error, "could not store an event"),
             }
-        };
-        for event in events {
-            if let Err(error) = self.append(vec![event], stored) {
-                tracing::error!(%error, "could not store an event");
+        }
+        for ((event, id), inserted) in events.into_iter().zip(ids).zip(inserted) {
+            if inserted {
+                stored.push(stored_row(event, id));
             }
         }
     }
@@ -324,68 +340,60 @@ impl Writer {
         events: Vec<NewEvent>,
         stored: &mut Vec<EventRow>,
     ) -> Result<Vec<EventId>, StoreError> {
-        self.try_append(events, stored).map_err(|(error, _)| error)
-    }
-
-    /// [`Writer::append`], handing the events back when they were not stored.
-    fn try_append(
-        &mut self,
-        events: Vec<NewEvent>,
-        stored: &mut Vec<EventRow>,
-    ) -> Result<Vec<EventId>, (StoreError, Vec<NewEvent>)> {
-        let first_new = stored.len();
-        let mut ids = Vec::with_capacity(events.len());
-        let mut id_texts = Vec::with_capacity(events.len());
-        for _ in &events {
-            let now = u64::try_from(crate::now_ms()).unwrap_or(0);
-            let random = Self::random_bits(&self.entropy, &mut self.counter);
-            let id = self.generator.next(now, random);
-            ids.push(id);
-            id_texts.push(id.encode());
-        }
+        let ids = self.next_ids(events.len());
         // One event is one statement, atomic on its own; several need a savepoint so
         // the producer's events are stored all or none.
         let needs_savepoint = events.len() > 1;
-        if needs_savepoint
-            && let Err(error) = self
-                .connection
+        if needs_savepoint {
+            self.connection
                 .prepare_cached("SAVEPOINT append")
-                .and_then(|mut statement| statement.execute([]))
-        {
-            return Err((error.into(), events));
+                .and_then(|mut statement| statement.execute([]))?;
         }
-        let outcome = insert_rows(&self.connection, &events, &id_texts);
-        match outcome {
-            Ok(()) => {
-                if needs_savepoint
-                    && let Err(error) = self
-                        .connection
-                        .prepare_cached("RELEASE append")
-                        .and_then(|mut statement| statement.execute([]))
-                {
-                    return Err((error.into(), events));
-                }
-                for (event, id) in events.into_iter().zip(&ids) {
-                    stored.push(EventRow {
-                        id: *id,
-                        at_ms: event.at_ms,
-                        platform: Cow::Borrowed(event.platform.as_str()),
-                        kind: Cow::Borrowed(event.kind),
-                        data_json: event.data_json,
-                    });
-                }
-                Ok(ids)
+        let outcome = chunks(events.len()).try_for_each(|range| {
+            insert_chunk(&self.connection, &events[range.clone()], &ids[range])
+        });
+        if let Err(error) = outcome {
+            if needs_savepoint {
+                let _ = self
+                    .connection
+                    .execute_batch("ROLLBACK TO append; RELEASE append");
             }
-            Err(error) => {
-                stored.truncate(first_new);
-                if needs_savepoint {
-                    let _ = self
-                        .connection
-                        .execute_batch("ROLLBACK TO append; RELEASE append");
-                }
-                Err((error, events))
-            }
+            return Err(error);
         }
+        if needs_savepoint {
+            self.connection
+                .prepare_cached("RELEASE append")
+                .and_then(|mut statement| statement.execute([]))?;
+        }
+        stored.extend(
+            events
+                .into_iter()
+                .zip(&ids)
+                .map(|(event, id)| stored_row(event, *id)),
+        );
+        Ok(ids)
+    }
+
+    /// Fresh ids for `count` events, in order.
+    fn next_ids(&mut self, count: usize) -> Vec<EventId> {
+        (0..count)
+            .map(|_| {
+                let now = u64::try_from(crate::now_ms()).unwrap_or(0);
+                let random = Self::random_bits(&self.entropy, &mut self.counter);
+                self.generator.next(now, random)
+            })
+            .collect()
+    }
+}
+
+/// The row handed to the commit hook for an event just inserted.
+fn stored_row(event: NewEvent, id: EventId) -> EventRow {
+    EventRow {
+        id,
+        at_ms: event.at_ms,
+        platform: Cow::Borrowed(event.platform.as_str()),
+        kind: Cow::Borrowed(event.kind),
+        data_json: event.data_json,
     }
 }
 
@@ -429,37 +437,39 @@ fn insert_sql(rows: usize) -> String {
     sql
 }
 
-fn insert_rows(
+/// `count` events split into INSERT statements: full chunks of [`ROWS_PER_INSERT`]
+/// rows, then single rows.
+fn chunks(count: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let full = count / ROWS_PER_INSERT * ROWS_PER_INSERT;
+    (0..full)
+        .step_by(ROWS_PER_INSERT)
+        .map(|start| start..start + ROWS_PER_INSERT)
+        .chain((full..count).map(|index| index..index + 1))
+}
+
+/// Inserts `events` (one row, or [`ROWS_PER_INSERT`]) with one statement.
+fn insert_chunk(
     connection: &Connection,
     events: &[NewEvent],
-    id_texts: &[EncodedEventId],
+    ids: &[EventId],
 ) -> Result<(), StoreError> {
-    let id_texts: Vec<&str> = id_texts.iter().map(EncodedEventId::as_str).collect();
+    let sql = if events.len() == ROWS_PER_INSERT {
+        INSERT_CHUNK.as_str()
+    } else {
+        INSERT
+    };
+    let mut statement = connection.prepare_cached(sql)?;
+    let id_texts: Vec<EncodedEventId> = ids.iter().map(|id| id.encode()).collect();
+    let id_strs: Vec<&str> = id_texts.iter().map(EncodedEventId::as_str).collect();
     let platforms: Vec<&'static str> = events.iter().map(|event| event.platform.as_str()).collect();
-    let mut start = 0;
-    while start < events.len() {
-        let count = if events.len() - start >= ROWS_PER_INSERT {
-            ROWS_PER_INSERT
-        } else {
-            1
-        };
-        let sql = if count == ROWS_PER_INSERT {
-            INSERT_CHUNK.as_str()
-        } else {
-            INSERT
-        };
-        let mut statement = connection.prepare_cached(sql)?;
-        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(count * 5);
-        for index in start..start + count {
-            let event = &events[index];
-            values.push(&id_texts[index]);
-            values.push(&event.at_ms);
-            values.push(&platforms[index]);
-            values.push(&event.kind);
-            values.push(&event.data_json);
-        }
-        statement.execute(values.as_slice())?;
-        start += count;
+    let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(events.len() * 5);
+    for (index, event) in events.iter().enumerate() {
+        values.push(&id_strs[index]);
+        values.push(&event.at_ms);
+        values.push(&platforms[index]);
+        values.push(&event.kind);
+        values.push(&event.data_json);
     }
+    statement.execute(values.as_slice())?;
     Ok(())
 }

@@ -394,6 +394,53 @@ fn retention_bounds_the_log() {
 }
 
 #[test]
+fn a_bad_fire_and_forget_event_costs_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let announced: Arc<Mutex<Vec<EventId>>> = Arc::default();
+    let announced_in_hook = Arc::clone(&announced);
+    let hook: roadie_store::CommitHook = Box::new(move |rows: &[EventRow]| {
+        announced_in_hook
+            .lock()
+            .unwrap()
+            .extend(rows.iter().map(|row| row.id));
+    });
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, _) =
+            Store::open(&dir.path().join("roadie.db"), StoreOptions::default(), hook).unwrap();
+        // Sent back to back, they reach the writer in big batches: the bad ones sit
+        // inside multi-row chunks.
+        let bad = |n: usize| n % 97 == 13;
+        for n in 0..3000 {
+            let mut event = custom(n);
+            if bad(n) {
+                event.data_json = "not json".into();
+            }
+            store.append_event(event).await.unwrap();
+        }
+        store.flush().await.unwrap();
+        let stored = store.events_after(None, vec![], 10_000).await.unwrap();
+        let expected: Vec<String> = (0..3000)
+            .filter(|n| !bad(*n))
+            .map(|n| format!("{{\"n\":{n}}}"))
+            .collect();
+        assert_eq!(
+            stored
+                .iter()
+                .map(|row| row.data_json.clone())
+                .collect::<Vec<_>>(),
+            expected
+        );
+        assert_eq!(
+            *announced.lock().unwrap(),
+            stored.iter().map(|row| row.id).collect::<Vec<_>>(),
+            "the hook announced exactly the stored rows"
+        );
+        store.close(Duration::from_secs(5)).await;
+    });
+}
+
+#[test]
 fn a_producers_events_are_stored_all_or_none() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();

@@ -2,13 +2,19 @@
 //! redelivers with the same `message_id`; reconnect hand-overs can overlap.
 
 use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 /// Remembers the last `capacity` ids.
+///
+/// Ids are kept as 128-bit keyed fingerprints rather than strings: no allocation per
+/// message, and two different ids share one with odds of about 2^-128 per pair. The
+/// keys are random per window, so nobody can craft ids that collide.
 #[derive(Debug)]
 pub struct DedupWindow {
     capacity: usize,
-    seen: HashSet<String>,
-    order: VecDeque<String>,
+    keys: (RandomState, RandomState),
+    seen: HashSet<u128, BuildHasherDefault<FingerprintHasher>>,
+    order: VecDeque<u128>,
 }
 
 impl DedupWindow {
@@ -17,14 +23,22 @@ impl DedupWindow {
         let capacity = capacity.max(1);
         DedupWindow {
             capacity,
-            seen: HashSet::with_capacity(capacity),
+            keys: (RandomState::new(), RandomState::new()),
+            seen: HashSet::with_capacity_and_hasher(capacity, BuildHasherDefault::default()),
             order: VecDeque::with_capacity(capacity),
         }
     }
 
+    fn fingerprint(&self, id: &str) -> u128 {
+        let high = self.keys.0.hash_one(id);
+        let low = self.keys.1.hash_one(id);
+        (u128::from(high) << 64) | u128::from(low)
+    }
+
     /// True the first time an id is offered (within the window); false for a repeat.
     pub fn first_seen(&mut self, id: &str) -> bool {
-        if self.seen.contains(id) {
+        let fingerprint = self.fingerprint(id);
+        if self.seen.contains(&fingerprint) {
             return false;
         }
         if self.order.len() == self.capacity
@@ -32,8 +46,8 @@ impl DedupWindow {
         {
             self.seen.remove(&oldest);
         }
-        self.seen.insert(id.to_owned());
-        self.order.push_back(id.to_owned());
+        self.seen.insert(fingerprint);
+        self.order.push_back(fingerprint);
         true
     }
 
@@ -45,6 +59,29 @@ impl DedupWindow {
     /// True when nothing is remembered.
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
+    }
+}
+
+/// Hashes a fingerprint by taking its low half: it is already a keyed hash, uniform
+/// over its bits, so hashing it again would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u128 keys reach this set; this keeps any other input well mixed anyway.
+        for byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        // The low 64 bits of the fingerprint, on purpose.
+        self.0 = value as u64;
     }
 }
 
