@@ -23,7 +23,7 @@ pub use error::StoreError;
 pub use events::{EventRow, NewEvent, Retention};
 pub use migrations::{MIGRATIONS, Migration, MigrationReport};
 pub use points::{IdentityTotal, LedgerEntry, PointsChange, PointsError, ViewerRow, ViewerSeen};
-pub use streams::{ObsHealthSample, StreamSample, StreamSession};
+pub use streams::{LiveSession, ObsHealthSample, STALE_SESSION_MS, StreamSample, StreamSession};
 pub use writer::CommitHook;
 
 use std::path::{Path, PathBuf};
@@ -178,14 +178,15 @@ impl Store {
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// A platform went live: opens a session (or updates the open one's title and category).
+    /// A platform went live: opens a session, or continues the open one if it is recent
+    /// (see [`STALE_SESSION_MS`]), updating its title and category.
     pub async fn stream_online(
         &self,
         platform: roadie_core::Platform,
         at: roadie_core::Timestamp,
         title: Option<String>,
         category: Option<String>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<LiveSession, StoreError> {
         self.write(move |connection| {
             streams::online(
                 connection,
@@ -213,7 +214,7 @@ impl Store {
         &self,
         platform: roadie_core::Platform,
         sample: StreamSample,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<LiveSession, StoreError> {
         self.write(move |connection| streams::sample(connection, platform, sample))
             .await
     }

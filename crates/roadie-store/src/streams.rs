@@ -37,14 +37,36 @@ pub struct StreamSample {
     pub chatters: Option<u64>,
 }
 
-fn open_session(connection: &Connection, platform: Platform) -> Result<Option<i64>, StoreError> {
+/// A platform's open session: its id, start, and the last sign that it was live (its
+/// start or its latest sample).
+fn open_session(
+    connection: &Connection,
+    platform: Platform,
+) -> Result<Option<(i64, i64, i64)>, StoreError> {
     Ok(connection
         .query_row(
-            "SELECT id FROM stream_sessions WHERE platform = ?1 AND ended_at_ms IS NULL ORDER BY started_at_ms DESC LIMIT 1",
+            "SELECT s.id, s.started_at_ms, max(s.started_at_ms, coalesce((SELECT max(at_ms) FROM stream_samples WHERE session_id = s.id), s.started_at_ms))
+             FROM stream_sessions s WHERE s.platform = ?1 AND s.ended_at_ms IS NULL ORDER BY s.started_at_ms DESC LIMIT 1",
             [platform.as_str()],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .optional()?)
+}
+
+/// An open session this long without a sign of life (viewers are sampled every minute
+/// while live) was left open by a stop mid-stream: the stream it belongs to is over.
+pub const STALE_SESSION_MS: i64 = 15 * 60 * 1000;
+
+/// The session a stream going live (or a sample) belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveSession {
+    /// Its id.
+    pub id: i64,
+    /// When it went live.
+    pub started_at: Timestamp,
+    /// True when it was already open and recent (Roadie restarted mid-stream, or the
+    /// platform announced the same stream again); false when it opened now.
+    pub continued: bool,
 }
 
 fn check_platform(platform: Platform) -> Result<(), StoreError> {
@@ -57,27 +79,44 @@ fn check_platform(platform: Platform) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Opens a session, or updates the open one's title and category; returns its id.
+/// Opens a session, or updates the open one's title and category. An open session
+/// with no sign of life for [`STALE_SESSION_MS`] before `at` is closed at its last sign
+/// of life first, so a stream is never merged into one that ended while Roadie was
+/// stopped.
 pub(crate) fn online(
     connection: &Connection,
     platform: Platform,
     at: Timestamp,
     title: Option<&str>,
     category: Option<&str>,
-) -> Result<i64, StoreError> {
+) -> Result<LiveSession, StoreError> {
     check_platform(platform)?;
-    if let Some(id) = open_session(connection, platform)? {
+    if let Some((id, started_at_ms, last_seen_ms)) = open_session(connection, platform)? {
+        if at.unix_ms().saturating_sub(last_seen_ms) <= STALE_SESSION_MS {
+            connection.execute(
+                "UPDATE stream_sessions SET title = coalesce(?2, title), category = coalesce(?3, category) WHERE id = ?1",
+                params![id, title, category],
+            )?;
+            return Ok(LiveSession {
+                id,
+                started_at: Timestamp(started_at_ms),
+                continued: true,
+            });
+        }
         connection.execute(
-            "UPDATE stream_sessions SET title = coalesce(?2, title), category = coalesce(?3, category) WHERE id = ?1",
-            params![id, title, category],
+            "UPDATE stream_sessions SET ended_at_ms = ?2 WHERE id = ?1",
+            params![id, last_seen_ms],
         )?;
-        return Ok(id);
     }
     connection.execute(
         "INSERT INTO stream_sessions (platform, started_at_ms, title, category) VALUES (?1, ?2, ?3, ?4)",
         params![platform.as_str(), at.unix_ms(), title, category],
     )?;
-    Ok(connection.last_insert_rowid())
+    Ok(LiveSession {
+        id: connection.last_insert_rowid(),
+        started_at: at,
+        continued: false,
+    })
 }
 
 /// Closes the open session; true when there was one.
@@ -87,7 +126,7 @@ pub(crate) fn offline(
     at: Timestamp,
 ) -> Result<bool, StoreError> {
     check_platform(platform)?;
-    let Some(id) = open_session(connection, platform)? else {
+    let Some((id, _, _)) = open_session(connection, platform)? else {
         return Ok(false);
     };
     connection.execute(
@@ -107,7 +146,7 @@ pub(crate) fn sample(
     connection: &Connection,
     platform: Platform,
     sample: StreamSample,
-) -> Result<i64, StoreError> {
+) -> Result<LiveSession, StoreError> {
     let session = online(connection, platform, sample.at, None, None)?;
     connection.execute(
         "INSERT INTO stream_samples (session_id, at_ms, viewers, followers, chatters) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -115,7 +154,7 @@ pub(crate) fn sample(
              viewers = coalesce(excluded.viewers, viewers),
              followers = coalesce(excluded.followers, followers),
              chatters = coalesce(excluded.chatters, chatters)",
-        params![session, sample.at.unix_ms(), as_i64(sample.viewers), as_i64(sample.followers), as_i64(sample.chatters)],
+        params![session.id, sample.at.unix_ms(), as_i64(sample.viewers), as_i64(sample.followers), as_i64(sample.chatters)],
     )?;
     Ok(session)
 }

@@ -482,6 +482,85 @@ fn a_producers_events_are_stored_all_or_none() {
 }
 
 #[test]
+fn a_session_left_open_by_a_stop_mid_stream_is_not_merged_into_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, _) = Store::open(
+            &dir.path().join("roadie.db"),
+            StoreOptions::default(),
+            no_hook(),
+        )
+        .unwrap();
+        let sample = |at: i64| roadie_store::StreamSample {
+            at: Timestamp(at),
+            viewers: Some(5),
+            followers: None,
+            chatters: None,
+        };
+        let minute = 60_000;
+        let first = store
+            .stream_online(Platform::Kick, Timestamp(0), Some("Day one".into()), None)
+            .await
+            .unwrap();
+        // Live for an hour, then Roadie stops without seeing the end.
+        for at in (minute..=60 * minute).step_by(60_000) {
+            let session = store
+                .add_stream_sample(Platform::Kick, sample(at))
+                .await
+                .unwrap();
+            assert_eq!((session.id, session.continued), (first.id, true));
+        }
+        // Restarted 5 minutes later, mid-stream: the same stream goes on.
+        let again = store
+            .stream_online(
+                Platform::Kick,
+                Timestamp(65 * minute),
+                Some("Day one".into()),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.id, again.continued, again.started_at),
+            (first.id, true, Timestamp(0))
+        );
+        // The next day: a new stream; the old one ends at its last sample.
+        let day = 24 * 60 * minute;
+        let next = store
+            .stream_online(Platform::Kick, Timestamp(day), Some("Day two".into()), None)
+            .await
+            .unwrap();
+        assert_ne!(next.id, first.id);
+        assert!(!next.continued);
+        let sessions = store.stream_sessions(10).await.unwrap();
+        assert_eq!(
+            sessions
+                .iter()
+                .map(|session| (
+                    session.started_at,
+                    session.ended_at,
+                    session.title.as_deref()
+                ))
+                .collect::<Vec<_>>(),
+            [
+                (Timestamp(day), None, Some("Day two")),
+                // Ended at its last sample: the repeated announcement carries no figures.
+                (Timestamp(0), Some(Timestamp(60 * minute)), Some("Day one")),
+            ]
+        );
+        // A sample after a long silence opens a new session too (joined a new stream).
+        let later = store
+            .add_stream_sample(Platform::Kick, sample(day + 60 * minute))
+            .await
+            .unwrap();
+        assert!(!later.continued);
+        assert_ne!(later.id, next.id);
+        store.close(Duration::from_secs(5)).await;
+    });
+}
+
+#[test]
 fn stream_sessions_and_samples() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
@@ -513,7 +592,9 @@ fn stream_sessions_and_samples() {
             )
             .await
             .unwrap();
-        assert_eq!(first, same, "an open session is reused");
+        assert_eq!(first.id, same.id, "an open session is reused");
+        assert_eq!((first.continued, same.continued), (false, true));
+        assert_eq!(same.started_at, Timestamp(1_000));
         store
             .add_stream_sample(Platform::Twitch, sample(61_000, Some(12), Some(800)))
             .await
@@ -538,7 +619,8 @@ fn stream_sessions_and_samples() {
             .stream_online(Platform::Twitch, Timestamp(200_000), None, None)
             .await
             .unwrap();
-        assert_ne!(next, first);
+        assert_ne!(next.id, first.id);
+        assert!(!next.continued);
         assert!(
             store
                 .stream_online(Platform::Roadie, Timestamp(0), None, None)
@@ -548,7 +630,7 @@ fn stream_sessions_and_samples() {
 
         let sessions = store.stream_sessions(10).await.unwrap();
         assert_eq!(sessions.len(), 2);
-        assert_eq!(sessions[1].id, first);
+        assert_eq!(sessions[1].id, first.id);
         assert_eq!(
             (sessions[1].started_at, sessions[1].ended_at),
             (Timestamp(1_000), Some(Timestamp(120_000)))
@@ -560,7 +642,7 @@ fn stream_sessions_and_samples() {
             ),
             (Some("Speedrun"), Some("Celeste"))
         );
-        let samples = store.stream_samples(first).await.unwrap();
+        let samples = store.stream_samples(first.id).await.unwrap();
         assert_eq!(
             samples,
             vec![

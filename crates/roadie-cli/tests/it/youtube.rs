@@ -207,3 +207,52 @@ fn youtube_sign_in_chat_quota_and_logout_end_to_end() {
         assert!(hits.is_empty(), "token found in {hits:?}");
     }
 }
+
+/// `(stream.online events, stream sessions)` stored for YouTube.
+fn youtube_online_record(env: &TestEnv) -> (i64, i64) {
+    let connection = rusqlite::Connection::open(env.data_dir().join("roadie.db")).unwrap();
+    let count = |sql: &str| -> i64 { connection.query_row(sql, [], |row| row.get(0)).unwrap() };
+    (
+        count(
+            "SELECT count(*) FROM event_log WHERE platform = 'youtube' AND type = 'stream.online'",
+        ),
+        count("SELECT count(*) FROM stream_sessions WHERE platform = 'youtube'"),
+    )
+}
+
+#[test]
+fn a_restart_mid_broadcast_does_not_announce_the_stream_again() {
+    let rt = support::runtime();
+    let fake = rt.block_on(FakeYoutube::start_with(FakeYoutubeOptions {
+        polling_interval_ms: 200,
+        daily_limit: 1_000_000,
+        ..FakeYoutubeOptions::default()
+    }));
+    let env = support::env();
+    configure(&env, &fake);
+    let mut daemon = env.spawn_daemon();
+    let imported = env.run(&["auth", "import", "youtube"], Some(&token_json(&fake)));
+    assert!(imported.status.success(), "{}", daemon.stderr());
+    wait_until("the first chat poll", || !fake.poll_times().is_empty());
+    daemon.terminate(Duration::from_secs(6)).unwrap();
+    assert_eq!(
+        youtube_online_record(&env),
+        (1, 1),
+        "one broadcast went live"
+    );
+
+    // Restarted while the broadcast is still live: the adapter finds it anew, and it is
+    // the same stream, not a second one.
+    let polls_before = fake.poll_times().len();
+    let mut restarted = env.spawn_daemon();
+    wait_until("chat polled after the restart", || {
+        fake.poll_times().len() > polls_before
+    });
+    let said = restarted.stderr();
+    restarted.terminate(Duration::from_secs(6)).unwrap();
+    assert_eq!(
+        youtube_online_record(&env),
+        (1, 1),
+        "the restart announced the stream again:\n{said}"
+    );
+}

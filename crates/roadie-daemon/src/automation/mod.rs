@@ -230,6 +230,14 @@ impl Automation {
         }
     }
 
+    /// The platform is live and has been since `since`, unless automation already knew
+    /// (for a restart mid-stream, where no `stream.online` comes).
+    pub fn resume_live(&self, platform: Platform, since: Timestamp) {
+        lock(&self.inner.live_since)
+            .entry(platform)
+            .or_insert(since);
+    }
+
     fn handle(&self, event: Event) {
         let has_actions = !lock(&self.inner.actions).is_empty();
         if has_actions {

@@ -187,3 +187,23 @@ async fn timers_post_only_live_after_their_interval_and_enough_chat() {
         "posted after going offline"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn timers_run_after_a_restart_mid_stream() {
+    let (automation, _dir) = service().await;
+    let document = "[[timers]]\nname = \"socials\"\ninterval = 1\nmin_lines = 0\nmessage = \"follow on $(platform)\"\n";
+    automation.import_commands(document).await.unwrap();
+    // No stream.online after a restart: the first sample says the stream is on, since
+    // its session's start; a later one does not move that start.
+    let started = roadie_core::Timestamp(wall_now().unix_ms() - 3_600_000);
+    automation.resume_live(Platform::Twitch, started);
+    automation.resume_live(Platform::Twitch, wall_now());
+    assert_eq!(
+        lock(&automation.inner.live_since).get(&Platform::Twitch),
+        Some(&started)
+    );
+    // The interval starts when the stream is seen live, as after a stream.online.
+    assert!(automation.run_timers().await.is_empty());
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(automation.run_timers().await.len(), 1, "timers run again");
+}

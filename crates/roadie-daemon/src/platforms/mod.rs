@@ -180,11 +180,25 @@ impl PlatformSink for DaemonSink {
         Box::pin(async move {
             // Stream sessions for per-stream reports.
             let session = match &event.kind {
-                EventKind::StreamOnline { title, category } => self
-                    .store
-                    .stream_online(self.platform, event.at, title.clone(), category.clone())
-                    .await
-                    .map(|_| ()),
+                EventKind::StreamOnline { title, category } => {
+                    let online = self
+                        .store
+                        .stream_online(self.platform, event.at, title.clone(), category.clone())
+                        .await;
+                    if let Ok(session) = &online
+                        && session.continued
+                    {
+                        // Announced again (YouTube after a restart mid-stream finds the
+                        // broadcast anew): not a new stream, so no second "we're live"
+                        // for overlays or automations; timers and uptime go on from
+                        // the real start.
+                        tracing::info!(platform = %self.platform, since_ms = session.started_at.unix_ms(), "already live; not announced again");
+                        self.automation
+                            .resume_live(self.platform, session.started_at);
+                        return;
+                    }
+                    online.map(|_| ())
+                }
                 EventKind::StreamOffline { .. } => self
                     .store
                     .stream_offline(self.platform, event.at)
@@ -218,8 +232,16 @@ impl PlatformSink for DaemonSink {
                 followers: sample.followers,
                 chatters: sample.chatters,
             };
-            if let Err(error) = self.store.add_stream_sample(self.platform, sample).await {
-                tracing::warn!(%error, platform = %self.platform, "could not store an analytics sample");
+            match self.store.add_stream_sample(self.platform, sample).await {
+                // Samples come only while live: after a restart mid-stream (Twitch and
+                // Kick do not announce the stream again) they tell automation the
+                // stream is on, so timers and uptime work.
+                Ok(session) => self
+                    .automation
+                    .resume_live(self.platform, session.started_at),
+                Err(error) => {
+                    tracing::warn!(%error, platform = %self.platform, "could not store an analytics sample");
+                }
             }
         })
     }
