@@ -21,6 +21,7 @@ use roadie_store::{
     EventRow, MIGRATIONS, NewEvent, OauthCredential, Retention, Store, StoreError, StoreOptions,
 };
 use rusqlite::Connection;
+use support::runtime;
 
 fn no_hook() -> roadie_store::CommitHook {
     Box::new(|_rows: &[EventRow]| {})
@@ -33,14 +34,6 @@ fn custom(n: usize) -> NewEvent {
         kind: "custom",
         data_json: format!("{{\"n\":{n}}}"),
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]
@@ -257,12 +250,7 @@ fn type_filters_select_only_those_types() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(
-            &dir.path().join("roadie.db"),
-            StoreOptions::default(),
-            no_hook(),
-        )
-        .unwrap();
+        let store = support::open(dir.path());
         let mut events = Vec::new();
         for n in 0..30 {
             let mut event = custom(n);
@@ -341,12 +329,7 @@ fn retention_bounds_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(
-            &dir.path().join("roadie.db"),
-            StoreOptions::default(),
-            no_hook(),
-        )
-        .unwrap();
+        let store = support::open(dir.path());
         let ids = store
             .append_events_acked((0..100).map(custom).collect())
             .await
@@ -445,12 +428,7 @@ fn a_producers_events_are_stored_all_or_none() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(
-            &dir.path().join("roadie.db"),
-            StoreOptions::default(),
-            no_hook(),
-        )
-        .unwrap();
+        let store = support::open(dir.path());
         for size in [3usize, 50, 120] {
             let mut events: Vec<NewEvent> = (0..size).map(custom).collect();
             events[size - 1].data_json = "not json".into();
@@ -486,12 +464,7 @@ fn a_session_left_open_by_a_stop_mid_stream_is_not_merged_into_the_next() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(
-            &dir.path().join("roadie.db"),
-            StoreOptions::default(),
-            no_hook(),
-        )
-        .unwrap();
+        let store = support::open(dir.path());
         let sample = |at: i64| roadie_store::StreamSample {
             at: Timestamp(at),
             viewers: Some(5),
@@ -565,12 +538,7 @@ fn stream_sessions_and_samples() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(
-            &dir.path().join("roadie.db"),
-            StoreOptions::default(),
-            no_hook(),
-        )
-        .unwrap();
+        let store = support::open(dir.path());
         use roadie_store::StreamSample;
         // Joined mid-stream: the first sample opens a session.
         let sample = |at: i64, viewers: Option<u64>, followers: Option<u64>| StreamSample {

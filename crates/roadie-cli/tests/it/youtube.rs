@@ -29,6 +29,17 @@ fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// The fake YouTube with a live broadcast whose chat asks for polls every 200 ms.
+fn start_fake(rt: &tokio::runtime::Runtime) -> FakeYoutube {
+    rt.block_on(FakeYoutube::start_with(FakeYoutubeOptions {
+        polling_interval_ms: 200,
+        // At 10,000 units the planner rightly spaces polls by many seconds (the test
+        // of that pacing is the adapter's); a big project polls at YouTube's pace.
+        daily_limit: 1_000_000,
+        ..FakeYoutubeOptions::default()
+    }))
+}
+
 fn configure(env: &TestEnv, fake: &FakeYoutube) {
     env.write_config(&format!("{}poll_seconds = 1\n", fake.config_section()));
 }
@@ -68,13 +79,7 @@ fn next_event(
 #[test]
 fn youtube_sign_in_chat_quota_and_logout_end_to_end() {
     let rt = support::runtime();
-    let fake = rt.block_on(FakeYoutube::start_with(FakeYoutubeOptions {
-        polling_interval_ms: 200,
-        // At 10,000 units the planner rightly spaces polls by many seconds (the test
-        // of that pacing is the adapter's); a big project polls at YouTube's pace.
-        daily_limit: 1_000_000,
-        ..FakeYoutubeOptions::default()
-    }));
+    let fake = start_fake(&rt);
     let env = support::env();
     configure(&env, &fake);
     let daemon = env.spawn_daemon();
@@ -223,11 +228,7 @@ fn youtube_online_record(env: &TestEnv) -> (i64, i64) {
 #[test]
 fn a_restart_mid_broadcast_does_not_announce_the_stream_again() {
     let rt = support::runtime();
-    let fake = rt.block_on(FakeYoutube::start_with(FakeYoutubeOptions {
-        polling_interval_ms: 200,
-        daily_limit: 1_000_000,
-        ..FakeYoutubeOptions::default()
-    }));
+    let fake = start_fake(&rt);
     let env = support::env();
     configure(&env, &fake);
     let mut daemon = env.spawn_daemon();
