@@ -179,7 +179,8 @@ impl Store {
     }
 
     /// A platform went live: opens a session, or continues the open one if it is recent
-    /// (see [`STALE_SESSION_MS`]), updating its title and category.
+    /// (see [`STALE_SESSION_MS`]), updating its title and category; says whether that
+    /// session's `stream.online` is already stored.
     pub async fn stream_online(
         &self,
         platform: roadie_core::Platform,

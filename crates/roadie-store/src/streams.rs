@@ -57,6 +57,10 @@ fn open_session(
 /// while live) was left open by a stop mid-stream: the stream it belongs to is over.
 pub const STALE_SESSION_MS: i64 = 15 * 60 * 1000;
 
+/// How far before a session's start its `stream.online` may be dated: a viewers poll
+/// can open the session a little after the platform's own start time.
+const ANNOUNCED_BEFORE_START_MS: i64 = 2 * 60 * 1000;
+
 /// The session a stream going live (or a sample) belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiveSession {
@@ -64,9 +68,11 @@ pub struct LiveSession {
     pub id: i64,
     /// When it went live.
     pub started_at: Timestamp,
-    /// True when it was already open and recent (Roadie restarted mid-stream, or the
-    /// platform announced the same stream again); false when it opened now.
-    pub continued: bool,
+    /// True when it was already open and recent and its `stream.online` is in the event
+    /// log: the platform announced the same stream again (YouTube after Roadie restarted
+    /// mid-stream). False for a new session, and for one a viewers poll opened before
+    /// the platform's announcement arrived.
+    pub announced: bool,
 }
 
 fn check_platform(platform: Platform) -> Result<(), StoreError> {
@@ -97,10 +103,18 @@ pub(crate) fn online(
                 "UPDATE stream_sessions SET title = coalesce(?2, title), category = coalesce(?3, category) WHERE id = ?1",
                 params![id, title, category],
             )?;
+            let announced = connection
+                .prepare_cached(
+                    "SELECT 1 FROM event_log WHERE type = 'stream.online' AND platform = ?1 AND at_ms >= ?2 LIMIT 1",
+                )?
+                .exists(params![
+                    platform.as_str(),
+                    started_at_ms.saturating_sub(ANNOUNCED_BEFORE_START_MS)
+                ])?;
             return Ok(LiveSession {
                 id,
                 started_at: Timestamp(started_at_ms),
-                continued: true,
+                announced,
             });
         }
         connection.execute(
@@ -115,7 +129,7 @@ pub(crate) fn online(
     Ok(LiveSession {
         id: connection.last_insert_rowid(),
         started_at: at,
-        continued: false,
+        announced: false,
     })
 }
 

@@ -476,13 +476,24 @@ fn a_session_left_open_by_a_stop_mid_stream_is_not_merged_into_the_next() {
             .stream_online(Platform::Kick, Timestamp(0), Some("Day one".into()), None)
             .await
             .unwrap();
+        assert!(!first.announced);
+        // The daemon stores the announcement after opening the session.
+        store
+            .append_events_acked(vec![NewEvent {
+                at_ms: 0,
+                platform: Platform::Kick,
+                kind: "stream.online",
+                data_json: r#"{"title":"Day one","category":null}"#.into(),
+            }])
+            .await
+            .unwrap();
         // Live for an hour, then Roadie stops without seeing the end.
         for at in (minute..=60 * minute).step_by(60_000) {
             let session = store
                 .add_stream_sample(Platform::Kick, sample(at))
                 .await
                 .unwrap();
-            assert_eq!((session.id, session.continued), (first.id, true));
+            assert_eq!((session.id, session.announced), (first.id, true));
         }
         // Restarted 5 minutes later, mid-stream: the same stream goes on.
         let again = store
@@ -495,7 +506,7 @@ fn a_session_left_open_by_a_stop_mid_stream_is_not_merged_into_the_next() {
             .await
             .unwrap();
         assert_eq!(
-            (again.id, again.continued, again.started_at),
+            (again.id, again.announced, again.started_at),
             (first.id, true, Timestamp(0))
         );
         // The next day: a new stream; the old one ends at its last sample.
@@ -505,7 +516,7 @@ fn a_session_left_open_by_a_stop_mid_stream_is_not_merged_into_the_next() {
             .await
             .unwrap();
         assert_ne!(next.id, first.id);
-        assert!(!next.continued);
+        assert!(!next.announced);
         let sessions = store.stream_sessions(10).await.unwrap();
         assert_eq!(
             sessions
@@ -527,7 +538,7 @@ fn a_session_left_open_by_a_stop_mid_stream_is_not_merged_into_the_next() {
             .add_stream_sample(Platform::Kick, sample(day + 60 * minute))
             .await
             .unwrap();
-        assert!(!later.continued);
+        assert!(!later.announced);
         assert_ne!(later.id, next.id);
         store.close(Duration::from_secs(5)).await;
     });
@@ -561,7 +572,8 @@ fn stream_sessions_and_samples() {
             .await
             .unwrap();
         assert_eq!(first.id, same.id, "an open session is reused");
-        assert_eq!((first.continued, same.continued), (false, true));
+        // A poll opened it before the platform's announcement: that still goes out.
+        assert_eq!((first.announced, same.announced), (false, false));
         assert_eq!(same.started_at, Timestamp(1_000));
         store
             .add_stream_sample(Platform::Twitch, sample(61_000, Some(12), Some(800)))
@@ -588,7 +600,7 @@ fn stream_sessions_and_samples() {
             .await
             .unwrap();
         assert_ne!(next.id, first.id);
-        assert!(!next.continued);
+        assert!(!next.announced);
         assert!(
             store
                 .stream_online(Platform::Roadie, Timestamp(0), None, None)

@@ -186,7 +186,7 @@ impl PlatformSink for DaemonSink {
                         .stream_online(self.platform, event.at, title.clone(), category.clone())
                         .await;
                     if let Ok(session) = &online
-                        && session.continued
+                        && session.announced
                     {
                         // Announced again (YouTube after a restart mid-stream finds the
                         // broadcast anew): not a new stream, so no second "we're live"
