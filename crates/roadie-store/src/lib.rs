@@ -210,12 +210,13 @@ impl Store {
             .await
     }
 
-    /// Stores a polled sample in the platform's open session (opening one if needed).
+    /// Stores a polled sample in the platform's open session (opening one if needed);
+    /// `None` for a late sample just after a stream ended (see `streams::sample`).
     pub async fn add_stream_sample(
         &self,
         platform: roadie_core::Platform,
         sample: StreamSample,
-    ) -> Result<LiveSession, StoreError> {
+    ) -> Result<Option<LiveSession>, StoreError> {
         self.write(move |connection| streams::sample(connection, platform, sample))
             .await
     }

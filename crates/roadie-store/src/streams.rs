@@ -154,13 +154,31 @@ fn as_i64(value: Option<u64>) -> Option<i64> {
     value.map(|number| i64::try_from(number).unwrap_or(i64::MAX))
 }
 
-/// Adds a sample to the open session, opening one if Roadie joined mid-stream.
-/// Samples at the same moment merge, keeping what each one knew.
+/// Adds a sample to the open session, opening one if Roadie joined mid-stream; `None`
+/// (nothing stored) for a sample within [`STALE_SESSION_MS`] after the platform's last
+/// session ended: a poll can still see a stream live for minutes after the platform
+/// said it ended (Helix caches `/streams`), and a stream that really starts again is
+/// announced by its `stream.online`. Samples at the same moment merge, keeping what
+/// each one knew.
 pub(crate) fn sample(
     connection: &Connection,
     platform: Platform,
     sample: StreamSample,
-) -> Result<LiveSession, StoreError> {
+) -> Result<Option<LiveSession>, StoreError> {
+    check_platform(platform)?;
+    if open_session(connection, platform)?.is_none() {
+        let ended_lately = connection
+            .prepare_cached(
+                "SELECT 1 FROM stream_sessions WHERE platform = ?1 AND ended_at_ms >= ?2 LIMIT 1",
+            )?
+            .exists(params![
+                platform.as_str(),
+                sample.at.unix_ms().saturating_sub(STALE_SESSION_MS)
+            ])?;
+        if ended_lately {
+            return Ok(None);
+        }
+    }
     let session = online(connection, platform, sample.at, None, None)?;
     connection.execute(
         "INSERT INTO stream_samples (session_id, at_ms, viewers, followers, chatters) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -170,7 +188,7 @@ pub(crate) fn sample(
              chatters = coalesce(excluded.chatters, chatters)",
         params![session.id, sample.at.unix_ms(), as_i64(sample.viewers), as_i64(sample.followers), as_i64(sample.chatters)],
     )?;
-    Ok(session)
+    Ok(Some(session))
 }
 
 pub(crate) fn sessions(

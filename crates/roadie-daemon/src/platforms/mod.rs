@@ -236,9 +236,12 @@ impl PlatformSink for DaemonSink {
                 // Samples come only while live: after a restart mid-stream (Twitch and
                 // Kick do not announce the stream again) they tell automation the
                 // stream is on, so timers and uptime work.
-                Ok(session) => self
+                Ok(Some(session)) => self
                     .automation
                     .resume_live(self.platform, session.started_at),
+                Ok(None) => {
+                    tracing::debug!(platform = %self.platform, "a late sample after the stream ended; not stored");
+                }
                 Err(error) => {
                     tracing::warn!(%error, platform = %self.platform, "could not store an analytics sample");
                 }
