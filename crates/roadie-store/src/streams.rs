@@ -37,18 +37,31 @@ pub struct StreamSample {
     pub chatters: Option<u64>,
 }
 
-/// A platform's open session: its id, start, and the last sign that it was live (its
-/// start or its latest sample).
+/// A platform's open session.
+#[derive(Debug, Clone, Copy)]
+struct OpenSession {
+    id: i64,
+    started_at_ms: i64,
+    /// The last sign that it was live: its start or its latest sample.
+    last_seen_ms: i64,
+}
+
 fn open_session(
     connection: &Connection,
     platform: Platform,
-) -> Result<Option<(i64, i64, i64)>, StoreError> {
+) -> Result<Option<OpenSession>, StoreError> {
     Ok(connection
         .query_row(
             "SELECT s.id, s.started_at_ms, max(s.started_at_ms, coalesce((SELECT max(at_ms) FROM stream_samples WHERE session_id = s.id), s.started_at_ms))
              FROM stream_sessions s WHERE s.platform = ?1 AND s.ended_at_ms IS NULL ORDER BY s.started_at_ms DESC LIMIT 1",
             [platform.as_str()],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            |row| {
+                Ok(OpenSession {
+                    id: row.get(0)?,
+                    started_at_ms: row.get(1)?,
+                    last_seen_ms: row.get(2)?,
+                })
+            },
         )
         .optional()?)
 }
@@ -97,11 +110,24 @@ pub(crate) fn online(
     category: Option<&str>,
 ) -> Result<LiveSession, StoreError> {
     check_platform(platform)?;
-    if let Some((id, started_at_ms, last_seen_ms)) = open_session(connection, platform)? {
-        if at.unix_ms().saturating_sub(last_seen_ms) <= STALE_SESSION_MS {
+    let open = open_session(connection, platform)?;
+    continue_or_open(connection, platform, open, at, title, category)
+}
+
+/// [`online`] once the platform's open session (if any) has been looked up.
+fn continue_or_open(
+    connection: &Connection,
+    platform: Platform,
+    open: Option<OpenSession>,
+    at: Timestamp,
+    title: Option<&str>,
+    category: Option<&str>,
+) -> Result<LiveSession, StoreError> {
+    if let Some(open) = open {
+        if at.unix_ms().saturating_sub(open.last_seen_ms) <= STALE_SESSION_MS {
             connection.execute(
                 "UPDATE stream_sessions SET title = coalesce(?2, title), category = coalesce(?3, category) WHERE id = ?1",
-                params![id, title, category],
+                params![open.id, title, category],
             )?;
             let announced = connection
                 .prepare_cached(
@@ -109,17 +135,17 @@ pub(crate) fn online(
                 )?
                 .exists(params![
                     platform.as_str(),
-                    started_at_ms.saturating_sub(ANNOUNCED_BEFORE_START_MS)
+                    open.started_at_ms.saturating_sub(ANNOUNCED_BEFORE_START_MS)
                 ])?;
             return Ok(LiveSession {
-                id,
-                started_at: Timestamp(started_at_ms),
+                id: open.id,
+                started_at: Timestamp(open.started_at_ms),
                 announced,
             });
         }
         connection.execute(
             "UPDATE stream_sessions SET ended_at_ms = ?2 WHERE id = ?1",
-            params![id, last_seen_ms],
+            params![open.id, open.last_seen_ms],
         )?;
     }
     connection.execute(
@@ -140,12 +166,12 @@ pub(crate) fn offline(
     at: Timestamp,
 ) -> Result<bool, StoreError> {
     check_platform(platform)?;
-    let Some((id, _, _)) = open_session(connection, platform)? else {
+    let Some(open) = open_session(connection, platform)? else {
         return Ok(false);
     };
     connection.execute(
         "UPDATE stream_sessions SET ended_at_ms = ?2 WHERE id = ?1",
-        params![id, at.unix_ms()],
+        params![open.id, at.unix_ms()],
     )?;
     Ok(true)
 }
@@ -166,7 +192,8 @@ pub(crate) fn sample(
     sample: StreamSample,
 ) -> Result<Option<LiveSession>, StoreError> {
     check_platform(platform)?;
-    if open_session(connection, platform)?.is_none() {
+    let open = open_session(connection, platform)?;
+    if open.is_none() {
         let ended_lately = connection
             .prepare_cached(
                 "SELECT 1 FROM stream_sessions WHERE platform = ?1 AND ended_at_ms >= ?2 LIMIT 1",
@@ -179,7 +206,7 @@ pub(crate) fn sample(
             return Ok(None);
         }
     }
-    let session = online(connection, platform, sample.at, None, None)?;
+    let session = continue_or_open(connection, platform, open, sample.at, None, None)?;
     connection.execute(
         "INSERT INTO stream_samples (session_id, at_ms, viewers, followers, chatters) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (session_id, at_ms) DO UPDATE SET
