@@ -149,6 +149,23 @@ pub(crate) fn positive_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Er
     Ok(value)
 }
 
+/// Seconds between polls while live: 1 to [`MAX_POLL_SECONDS`].
+pub(crate) fn poll_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let value = positive_u32(d)?;
+    if value > MAX_POLL_SECONDS {
+        return Err(D::Error::custom(format!(
+            "invalid value: {value}, expected at most {MAX_POLL_SECONDS} seconds (a stream \
+             with no viewers sample for 15 minutes counts as ended, so slower polls would \
+             split one broadcast into many sessions)"
+        )));
+    }
+    Ok(value)
+}
+
+/// The slowest poll: well inside the store's 15 minutes without a sign of life after
+/// which an open stream session counts as ended (`roadie_store::STALE_SESSION_MS`).
+pub(crate) const MAX_POLL_SECONDS: u32 = 600;
+
 /// An optional `u32` greater than zero.
 pub(crate) fn opt_positive_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     positive_u32(d).map(Some)

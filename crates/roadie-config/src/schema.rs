@@ -103,10 +103,10 @@ pub struct TwitchConfig {
     /// EventSub WebSocket URL. Default `wss://eventsub.wss.twitch.tv/ws`.
     #[serde(default = "twitch_eventsub_url", deserialize_with = "fields::ws_url")]
     pub eventsub_url: String,
-    /// Seconds between viewer, follower and chatter polls while live. Default 60.
+    /// Seconds between viewer, follower and chatter polls while live (1 to 600). Default 60.
     #[serde(
         default = "twitch_poll_seconds",
-        deserialize_with = "fields::positive_u32"
+        deserialize_with = "fields::poll_seconds"
     )]
     pub poll_seconds: u32,
 }
@@ -168,10 +168,10 @@ pub struct KickConfig {
         deserialize_with = "fields::http_url"
     )]
     pub channel_info_url: String,
-    /// Seconds between viewer-count polls while live. Default 60.
+    /// Seconds between viewer-count polls while live (1 to 600). Default 60.
     #[serde(
         default = "twitch_poll_seconds",
-        deserialize_with = "fields::positive_u32"
+        deserialize_with = "fields::poll_seconds"
     )]
     pub poll_seconds: u32,
     /// Accept Kick's signed webhooks at `POST /webhooks/kick` (for users who expose
@@ -249,10 +249,10 @@ pub struct YoutubeConfig {
         deserialize_with = "fields::positive_u32"
     )]
     pub daily_quota: u32,
-    /// Seconds between concurrent-viewer polls while live. Default 60.
+    /// Seconds between concurrent-viewer polls while live (1 to 600). Default 60.
     #[serde(
         default = "twitch_poll_seconds",
-        deserialize_with = "fields::positive_u32"
+        deserialize_with = "fields::poll_seconds"
     )]
     pub poll_seconds: u32,
     /// How many hours a stream usually lasts. Absent (the default): chat polling is

@@ -403,6 +403,18 @@ fn bad_files_name_file_line_key_and_expectation() {
             expected: &["expected an integer greater than 0"],
         },
         Case {
+            text: "[twitch]\nclient_id = \"abc\"\npoll_seconds = 1200\n",
+            line: 3,
+            key: "twitch.poll_seconds",
+            expected: &["invalid value: 1200, expected at most 600 seconds"],
+        },
+        Case {
+            text: "[kick]\nclient_id = \"k\"\npoll_seconds = 0\n",
+            line: 3,
+            key: "kick.poll_seconds",
+            expected: &["expected an integer greater than 0"],
+        },
+        Case {
             text: "[tts]\n\nengine = \"command\"\n",
             line: 3,
             key: "tts.command",
