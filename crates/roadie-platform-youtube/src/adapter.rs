@@ -28,6 +28,7 @@
 //!
 //! YouTube lists no chatters, so `ChatterList` is not declared.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -80,6 +81,43 @@ const RATE_LIMIT_FACTOR: u32 = 5;
 const RATE_LIMIT_MAX: Duration = Duration::from_secs(300);
 /// Message ids remembered for de-duplication (two full pages of 2,000 and more).
 const SEEN_IDS: usize = 20_000;
+
+/// Live broadcasts whose chat answered `liveChatDisabled`, each left alone for a
+/// while, then tried again.
+struct Chatless {
+    retry_after: Duration,
+    /// Broadcast id and when its chat was found disabled; the most recent few.
+    found: VecDeque<(String, Instant)>,
+}
+
+impl Chatless {
+    /// Broadcasts remembered at most (one is live at a time; a few for churn).
+    const CAPACITY: usize = 16;
+
+    fn new(retry_after: Duration) -> Chatless {
+        Chatless {
+            retry_after,
+            found: VecDeque::new(),
+        }
+    }
+
+    /// Its chat was just found disabled.
+    fn insert(&mut self, broadcast_id: &str) {
+        self.found.retain(|(id, _)| id != broadcast_id);
+        if self.found.len() >= Self::CAPACITY {
+            self.found.pop_front();
+        }
+        self.found
+            .push_back((broadcast_id.to_owned(), Instant::now()));
+    }
+
+    /// Whether its chat is held back now.
+    fn contains(&self, broadcast_id: &str) -> bool {
+        self.found
+            .iter()
+            .any(|(id, found_at)| id == broadcast_id && found_at.elapsed() < self.retry_after)
+    }
+}
 
 /// The chat being read: where sent messages go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,9 +349,9 @@ impl YoutubeAdapter {
     async fn drive(&self, sink: &dyn PlatformSink) -> String {
         let mut failures = Backoff::new(self.settings.retry_base, MAX_RETRY);
         let mut on_air: Option<Broadcast> = None;
-        // Broadcasts whose chat ended, and those whose chat is disabled.
+        // Broadcasts whose chat ended, and those whose chat is disabled (for now).
         let mut finished = DedupWindow::new(64);
-        let mut chatless = DedupWindow::new(64);
+        let mut chatless = Chatless::new(self.settings.chat_retry);
         let mut seen = DedupWindow::new(SEEN_IDS);
         let mut normaliser = Normaliser::default();
         let idle_poll = self.settings.idle_poll.max(Duration::from_millis(1));
@@ -412,16 +450,19 @@ impl YoutubeAdapter {
             let readable =
                 LiveChat::from_broadcast(&broadcast).filter(|_| !chatless.contains(&broadcast.id));
             let Some(live) = readable else {
-                // Live without a readable chat: only the cheap search goes on (the
-                // chat is not retried for this broadcast).
+                // Live without a readable chat: only the cheap search goes on, and the
+                // chat is tried again now and then (it may be turned on mid-stream).
                 self.set_live(None);
                 self.with_quota(|planner, _| planner.set_idle_spacing(idle_poll));
+                // A steady text: the status is reported only when it changes.
+                let every = u64::try_from(self.settings.chat_retry.as_millis()).unwrap_or(u64::MAX);
                 self.report(
                     sink,
                     ConnectionState::Connected,
                     format!(
-                        "{} is live, but its chat is disabled",
-                        describe(&broadcast.title, &broadcast.id)
+                        "{} is live, but its chat is disabled (trying it again every {})",
+                        describe(&broadcast.title, &broadcast.id),
+                        human_duration(every)
                     ),
                 );
                 tokio::time::sleep(idle_poll).await;
@@ -447,9 +488,7 @@ impl YoutubeAdapter {
                     )
                     .await;
                 }
-                ChatEnd::Disabled => {
-                    chatless.first_time(&live.broadcast_id);
-                }
+                ChatEnd::Disabled => chatless.insert(&live.broadcast_id),
                 ChatEnd::Quota => {}
                 ChatEnd::AuthRequired(reason) => return reason,
             }

@@ -25,6 +25,10 @@ pub const DEFAULT_VIEWERS_EVERY: Duration = Duration::from_secs(60);
 /// (`liveBroadcasts.list`, 1 unit), so 2 minutes spends at most 720 units a day and
 /// finds a new stream within 2 minutes of its start.
 pub const DEFAULT_IDLE_POLL: Duration = Duration::from_secs(120);
+/// How long a broadcast whose chat is disabled goes before its chat is tried again
+/// (the streamer may turn it on mid-stream): one `liveChatMessages.list` (5 units) per
+/// try, about 240 units over a four-hour stream.
+pub const DEFAULT_CHAT_RETRY: Duration = Duration::from_secs(300);
 /// Units chat polling leaves for sending chat: ten messages at 50 units.
 pub const DEFAULT_SEND_RESERVE: u32 = 500;
 
@@ -94,6 +98,9 @@ pub struct YoutubeSettings {
     pub viewers_every: Duration,
     /// How often to look for a live broadcast while none is ([`DEFAULT_IDLE_POLL`]).
     pub idle_poll: Duration,
+    /// How long a live broadcast whose chat is disabled goes before its chat is tried
+    /// again ([`DEFAULT_CHAT_RETRY`]).
+    pub chat_retry: Duration,
     /// Units chat polling leaves unspent for sending chat ([`DEFAULT_SEND_RESERVE`];
     /// at most a quarter of `daily_quota` is held back).
     pub send_reserve: u32,
@@ -126,6 +133,7 @@ impl YoutubeSettings {
             costs: QuotaCosts::default(),
             viewers_every: DEFAULT_VIEWERS_EVERY,
             idle_poll: DEFAULT_IDLE_POLL,
+            chat_retry: DEFAULT_CHAT_RETRY,
             send_reserve: DEFAULT_SEND_RESERVE,
             quota_horizon: None,
             retry_base: Duration::from_secs(1),

@@ -1310,6 +1310,15 @@ impl FakeYoutube {
         });
     }
 
+    /// Turns the live broadcast's chat back on.
+    pub fn enable_chat(&self) {
+        self.with(|state| {
+            if let Some(live) = state.live_broadcast() {
+                live.chat_disabled = false;
+            }
+        });
+    }
+
     /// Starts a new live broadcast titled `title`: `(broadcast id, live chat id)`.
     pub fn start_broadcast(&self, title: &str) -> (String, String) {
         self.with(|state| state.new_broadcast(title))

@@ -470,7 +470,7 @@ async fn without_a_live_broadcast_chat_is_unavailable() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broadcast_with_chat_disabled_is_announced_but_its_chat_not_retried() {
+async fn a_broadcast_with_chat_disabled_is_announced_and_its_chat_left_alone_for_a_while() {
     let fake = FakeYoutube::start_with(fast()).await;
     fake.disable_chat();
     let (adapter, _) = adapter_for(&fake, settings_for(&fake), Arc::default());
@@ -499,6 +499,38 @@ async fn a_broadcast_with_chat_disabled_is_announced_but_its_chat_not_retried() 
     assert!(
         fake.spent_by_method()["liveBroadcasts.list"] >= 3,
         "the cheap search goes on"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_chat_is_tried_again_and_read_once_turned_on() {
+    let fake = FakeYoutube::start_with(fast()).await;
+    fake.disable_chat();
+    let mut settings = settings_for(&fake);
+    settings.chat_retry = Duration::from_millis(400);
+    let (adapter, _) = adapter_for(&fake, settings, Arc::default());
+    let running = Running::start(&adapter);
+    running
+        .wait(Duration::from_secs(5), "chat disabled", |running| {
+            running.last_state().is_some_and(|(_, detail)| {
+                detail.contains("chat is disabled (trying it again every 400 ms)")
+            })
+        })
+        .await;
+    // The streamer turns chat on mid-stream.
+    fake.enable_chat();
+    fake.inject_text("after-enable", "chat is on now");
+    running
+        .wait(Duration::from_secs(5), "the chat read", |running| {
+            running.kinds().iter().any(|kind| {
+                matches!(kind, EventKind::ChatMessage { text, .. } if text == "chat is on now")
+            })
+        })
+        .await;
+    running.stop().await;
+    assert!(
+        fake.poll_times().len() >= 2,
+        "the disabled chat was asked, then read"
     );
 }
 
