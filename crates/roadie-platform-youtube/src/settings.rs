@@ -27,7 +27,7 @@ pub const DEFAULT_VIEWERS_EVERY: Duration = Duration::from_secs(60);
 pub const DEFAULT_IDLE_POLL: Duration = Duration::from_secs(120);
 /// How long a broadcast whose chat is disabled goes before its chat is tried again
 /// (the streamer may turn it on mid-stream): one `liveChatMessages.list` (5 units) per
-/// try, about 240 units over a four-hour stream.
+/// try, so at most 240 units over a four-hour stream.
 pub const DEFAULT_CHAT_RETRY: Duration = Duration::from_secs(300);
 /// Units chat polling leaves for sending chat: ten messages at 50 units.
 pub const DEFAULT_SEND_RESERVE: u32 = 500;
