@@ -155,7 +155,7 @@ impl Tts {
                     *lock(&probing.inner.missing) = None;
                 }
                 Err(missing) => {
-                    let detail = format!("{missing}; {}", missing.how_to_install);
+                    let detail = missing.to_string();
                     tracing::warn!("text to speech is off: {detail}");
                     health.set("tts", ComponentState::Disabled, detail.clone());
                     *lock(&probing.inner.missing) = Some(detail);

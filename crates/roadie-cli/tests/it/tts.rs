@@ -162,7 +162,16 @@ fn without_an_engine_the_daemon_runs_and_says_how_to_get_one() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let (_, status, _) = run(&env, &["status"]);
-    assert!(status.contains("tts"), "{status}");
+    let tts_line = status
+        .lines()
+        .find(|line| line.trim_start().starts_with("tts"))
+        .unwrap_or_else(|| panic!("no tts line in {status}"));
+    // The hint is said once, not repeated after the error that already carries it.
+    assert_eq!(
+        tts_line.matches("point tts.command at a program").count(),
+        1,
+        "{tts_line}"
+    );
 }
 
 fn overlay_token(env: &TestEnv) -> String {
