@@ -370,3 +370,15 @@ fn browser_sign_in_with_pkce_through_the_cli() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("signed in as twitchdev"));
     wait_for_state(&env, "connected");
 }
+
+#[test]
+fn logging_out_of_a_platform_that_is_not_configured_leaves_it_disabled() {
+    let env = support::env();
+    let _daemon: RunningDaemon = env.spawn_daemon();
+    assert_eq!(twitch_state(&env).0, "disabled");
+    let out = support::run_ok(&env, &["auth", "logout", "twitch"]);
+    assert!(out.contains("nobody was signed in"), "{out}");
+    let (state, detail) = twitch_state(&env);
+    assert_eq!(state, "disabled", "{detail}");
+    assert!(detail.contains("no [twitch] section"), "{detail}");
+}

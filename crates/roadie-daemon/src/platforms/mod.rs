@@ -339,11 +339,7 @@ impl PlatformManager {
     pub async fn start_all(&self) {
         for platform in [PlatformId::Twitch, PlatformId::Kick, PlatformId::Youtube] {
             if !self.configured(platform) {
-                self.set_state(
-                    platform,
-                    ConnectionState::Disabled,
-                    &format!("no [{platform}] section in the config"),
-                );
+                self.set_not_configured(platform);
                 continue;
             }
             if self.keystore.get().is_none() {
@@ -682,11 +678,7 @@ impl PlatformManager {
     ) -> Result<(Option<String>, bool), PlatformError> {
         self.stop(platform).await;
         let Some(credential) = self.credential(platform).await else {
-            self.set_state(
-                platform,
-                ConnectionState::AuthRequired,
-                &format!("signed out; run `roadie auth login {platform}`"),
-            );
+            self.set_signed_out(platform);
             return Ok((None, false));
         };
         let mut revoked = false;
@@ -696,12 +688,30 @@ impl PlatformManager {
             revoked = self.revoke(platform, &tokens).await;
         }
         self.forget(&credential).await;
+        self.set_signed_out(platform);
+        Ok((Some(credential.account_login), revoked))
+    }
+
+    /// The state after a sign-out: a platform without its config section stays
+    /// disabled (signing in would not start it), the others need a sign-in.
+    fn set_signed_out(&self, platform: PlatformId) {
+        if self.configured(platform) {
+            self.set_state(
+                platform,
+                ConnectionState::AuthRequired,
+                &format!("signed out; run `roadie auth login {platform}`"),
+            );
+        } else {
+            self.set_not_configured(platform);
+        }
+    }
+
+    fn set_not_configured(&self, platform: PlatformId) {
         self.set_state(
             platform,
-            ConnectionState::AuthRequired,
-            &format!("signed out; run `roadie auth login {platform}`"),
+            ConnectionState::Disabled,
+            &format!("no [{platform}] section in the config"),
         );
-        Ok((Some(credential.account_login), revoked))
     }
 
     /// Sends chat on `platform`, or on the one connected platform when `None`.
