@@ -54,7 +54,7 @@ pub enum Command {
     Auth(AuthArgs),
     /// Send chat.
     Chat(ChatArgs),
-    /// Chat commands: list, add, remove, dry-run, export and import.
+    /// Chat commands: list, add, remove, test (a dry run), export and import.
     Commands(CommandsArgs),
     /// Run a script in the daemon's sandbox.
     Scripts(ScriptsArgs),
