@@ -11,58 +11,10 @@
 //!   as the same occurrence when seen again within a time window (two minutes by
 //!   default): the routes report the same thing seconds apart, with no shared id.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-/// Remembers the last `capacity` ids.
-#[derive(Debug)]
-pub struct DedupWindow {
-    capacity: usize,
-    seen: HashSet<String>,
-    order: VecDeque<String>,
-}
-
-impl DedupWindow {
-    /// A window holding up to `capacity` ids (at least 1).
-    pub fn new(capacity: usize) -> DedupWindow {
-        let capacity = capacity.max(1);
-        DedupWindow {
-            capacity,
-            seen: HashSet::with_capacity(capacity.min(65_536)),
-            order: VecDeque::with_capacity(capacity.min(65_536)),
-        }
-    }
-
-    /// True when `id` is remembered.
-    pub fn contains(&self, id: &str) -> bool {
-        self.seen.contains(id)
-    }
-
-    /// True the first time an id is offered (within the window); false for a repeat.
-    pub fn first_seen(&mut self, id: &str) -> bool {
-        if self.seen.contains(id) {
-            return false;
-        }
-        if self.order.len() == self.capacity
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.seen.remove(&oldest);
-        }
-        self.seen.insert(id.to_owned());
-        self.order.push_back(id.to_owned());
-        true
-    }
-
-    /// How many ids are remembered.
-    pub fn len(&self) -> usize {
-        self.order.len()
-    }
-
-    /// True when nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
-}
+use roadie_platform::DedupWindow;
 
 /// What identifies one occurrence of an event.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -159,17 +111,6 @@ impl EventDedup {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    #[test]
-    fn repeats_are_dropped_and_old_ids_age_out() {
-        let mut window = DedupWindow::new(2);
-        assert!(window.first_seen("a"));
-        assert!(!window.first_seen("a"));
-        assert!(window.first_seen("b"));
-        assert!(window.first_seen("c"));
-        assert_eq!(window.len(), 2);
-        assert!(window.first_seen("a"), "a aged out of a window of 2");
-    }
 
     #[test]
     fn derived_keys_match_only_within_the_time_window() {

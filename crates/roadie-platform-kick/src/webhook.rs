@@ -23,8 +23,8 @@ use rsa::pkcs8::DecodePublicKey;
 use rsa::sha2::Sha256;
 use rsa::signature::Verifier;
 
-use crate::dedup::DedupWindow;
 use crate::normalise::{Normalised, parse_time, unix_ms, webhook_event};
+use roadie_platform::DedupWindow;
 
 /// How far a delivery's timestamp may be from now, either way.
 pub const TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(300);

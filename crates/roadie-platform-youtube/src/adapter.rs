@@ -35,15 +35,15 @@ use std::time::Duration;
 use roadie_core::{ConnectionState, Event, EventKind, Platform as PlatformId, Timestamp};
 use roadie_oauth::RotatingTokens;
 use roadie_platform::{
-    AnalyticsSample, BoxFuture, Capability, CapabilityScopes, ChatError, Platform, PlatformSink,
-    Shutdown,
+    AnalyticsSample, BoxFuture, Capability, CapabilityScopes, ChatError, DedupWindow, Platform,
+    PlatformSink, Shutdown,
 };
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::YoutubeError;
 use crate::api::{Broadcast, DataApi};
-use crate::message::{DedupWindow, Normaliser};
+use crate::message::Normaliser;
 use crate::oauth::SCOPE;
 use crate::quota::{PollPlan, QuotaPlanner, QuotaStatus, human_duration};
 use crate::settings::YoutubeSettings;
@@ -477,7 +477,7 @@ impl YoutubeAdapter {
             match end {
                 ChatEnd::Ended => {
                     tracing::info!(broadcast = %live.broadcast_id, "the YouTube broadcast ended");
-                    finished.first_time(&live.broadcast_id);
+                    finished.first_seen(&live.broadcast_id);
                     on_air = None;
                     self.emit(
                         sink,
@@ -621,7 +621,7 @@ impl YoutubeAdapter {
             let mut chat_ended = false;
             for item in &page.items {
                 chat_ended |= item.ends_chat();
-                if !seen.first_time(&item.id) {
+                if !seen.first_seen(&item.id) {
                     continue;
                 }
                 // History from before this run (or before a quota pause): not news.

@@ -27,10 +27,10 @@
 //! name (the channel id when there is none); roles from `isChatOwner` (broadcaster),
 //! `isChatModerator` (moderator) and `isChatSponsor` (subscriber).
 
-use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use roadie_core::{Event, EventKind, Platform, Role, Timestamp, User};
+use roadie_platform::DedupWindow;
 use serde::{Deserialize, Deserializer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -388,46 +388,6 @@ pub fn author(item: &ChatItem) -> Option<User> {
     )
 }
 
-/// Remembers the last ids seen, so a message delivered twice (overlapping pages, a
-/// retried poll) becomes one event.
-#[derive(Debug)]
-pub struct DedupWindow {
-    capacity: usize,
-    order: VecDeque<String>,
-    seen: HashSet<String>,
-}
-
-impl DedupWindow {
-    /// Remembers up to `capacity` ids.
-    pub fn new(capacity: usize) -> DedupWindow {
-        DedupWindow {
-            capacity: capacity.max(1),
-            order: VecDeque::new(),
-            seen: HashSet::new(),
-        }
-    }
-
-    /// True the first time `id` is offered.
-    pub fn first_time(&mut self, id: &str) -> bool {
-        if self.seen.contains(id) {
-            return false;
-        }
-        if self.order.len() >= self.capacity
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.seen.remove(&oldest);
-        }
-        self.order.push_back(id.to_owned());
-        self.seen.insert(id.to_owned());
-        true
-    }
-
-    /// Whether `id` was seen (without recording it).
-    pub fn contains(&self, id: &str) -> bool {
-        self.seen.contains(id)
-    }
-}
-
 /// Turns items into SPEC events. It remembers the gifting messages it saw, so that a
 /// gift's recipients are not counted twice.
 #[derive(Debug)]
@@ -507,7 +467,7 @@ impl Normaliser {
             }
             "membershipGiftingEvent" => {
                 let details = snippet.membership_gifting_details.clone()?;
-                self.giftings.first_time(&item.id);
+                self.giftings.first_seen(&item.id);
                 EventKind::SubscriptionGift {
                     gifter: Some(author(item)?),
                     count: details
@@ -595,16 +555,6 @@ mod tests {
             Some(Timestamp(1_685_045_288_479))
         );
         assert_eq!(parse_time("yesterday"), None);
-    }
-
-    #[test]
-    fn the_dedup_window_forgets_the_oldest() {
-        let mut window = DedupWindow::new(2);
-        assert!(window.first_time("a"));
-        assert!(!window.first_time("a"));
-        assert!(window.first_time("b"));
-        assert!(window.first_time("c"));
-        assert!(window.first_time("a"));
     }
 
     #[test]

@@ -8,12 +8,15 @@
 //! place that builds them.
 
 pub mod conformance;
+pub mod dedup;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use roadie_core::{ConnectionState, Event, Platform as PlatformId};
+
+pub use dedup::DedupWindow;
 
 /// A boxed, sendable future (trait objects cannot have async methods).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -1,8 +1,13 @@
-//! A bounded window of recently seen message ids. EventSub delivers at least once and
-//! redelivers with the same `message_id`; reconnect hand-overs can overlap.
+//! A bounded window of recently seen ids, for the redeliveries every platform has:
+//! EventSub delivers at least once and redelivers with the same `message_id`, Kick's
+//! Pusher channels and webhooks repeat events, YouTube's chat pages overlap, and
+//! reconnect hand-overs can overlap on all of them.
 
 use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+
+/// Ids a window allocates room for up front.
+const PREALLOCATE: usize = 1024;
 
 /// Remembers the last `capacity` ids.
 ///
@@ -24,8 +29,12 @@ impl DedupWindow {
         DedupWindow {
             capacity,
             keys: (RandomState::new(), RandomState::new()),
-            seen: HashSet::with_capacity_and_hasher(capacity, BuildHasherDefault::default()),
-            order: VecDeque::with_capacity(capacity),
+            // Grown as ids come: a big window costs memory only once it fills.
+            seen: HashSet::with_capacity_and_hasher(
+                capacity.min(PREALLOCATE),
+                BuildHasherDefault::default(),
+            ),
+            order: VecDeque::with_capacity(capacity.min(PREALLOCATE)),
         }
     }
 
@@ -33,6 +42,11 @@ impl DedupWindow {
         let high = self.keys.0.hash_one(id);
         let low = self.keys.1.hash_one(id);
         (u128::from(high) << 64) | u128::from(low)
+    }
+
+    /// True when `id` is remembered (without recording it).
+    pub fn contains(&self, id: &str) -> bool {
+        self.seen.contains(&self.fingerprint(id))
     }
 
     /// True the first time an id is offered (within the window); false for a repeat.
@@ -99,6 +113,16 @@ mod tests {
         assert!(window.first_seen("c"));
         assert_eq!(window.len(), 2);
         assert!(window.first_seen("a"), "a aged out of a window of 2");
+    }
+
+    #[test]
+    fn contains_looks_without_recording() {
+        let mut window = DedupWindow::new(4);
+        assert!(!window.contains("a"));
+        assert!(window.is_empty(), "looking records nothing");
+        assert!(window.first_seen("a"));
+        assert!(window.contains("a"));
+        assert!(!window.contains("b"));
     }
 
     proptest! {
