@@ -5,11 +5,13 @@
 //! or random source. Time and randomness come in as parameters, so everything here
 //! is deterministic and testable without a runtime.
 
+pub mod backoff;
 pub mod event;
 pub mod id;
 pub mod secret;
 pub mod time;
 
+pub use backoff::backoff_delay;
 pub use event::{
     CheerUnit, ConnectionState, Event, EventKind, ObsTopic, Platform, RecordedEvent,
     RedemptionStatus, Reward, Role, StepOutcome, TtsPhase, UnknownName, User,

@@ -227,13 +227,8 @@ fn random() -> u64 {
 /// The delay before reconnect attempt number `failures` (1-based): `initial * 2^(n-1)`
 /// capped at `max`, scaled by a random factor in [0.5, 1.0), never below `initial`.
 fn backoff(config: &ObsConfig, failures: u32, random: u64) -> Duration {
-    let exponent = failures.saturating_sub(1).min(24);
-    let base = config
-        .backoff_initial
-        .saturating_mul(1u32 << exponent)
-        .min(config.backoff_max);
-    let fraction = (random % 1024) as f64 / 2048.0;
-    base.mul_f64(0.5 + fraction).max(config.backoff_initial)
+    roadie_core::backoff_delay(config.backoff_initial, config.backoff_max, failures, random)
+        .max(config.backoff_initial)
 }
 
 /// Connects and identifies within `connect_timeout`.

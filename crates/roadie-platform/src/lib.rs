@@ -18,6 +18,18 @@ use roadie_core::{ConnectionState, Event, Platform as PlatformId};
 
 pub use dedup::DedupWindow;
 
+/// How long to wait before reconnect attempt number `failures` (1-based):
+/// [`roadie_core::backoff_delay`] with fresh random bits for its jitter.
+pub fn reconnect_delay(
+    initial: std::time::Duration,
+    max: std::time::Duration,
+    failures: u32,
+) -> std::time::Duration {
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new().hash_one(failures);
+    roadie_core::backoff_delay(initial, max, failures, random)
+}
+
 /// A boxed, sendable future (trait objects cannot have async methods).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

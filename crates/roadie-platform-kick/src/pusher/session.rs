@@ -22,6 +22,8 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use roadie_platform::reconnect_delay;
+
 use super::frame::{PING_FRAME, PONG_FRAME, PusherFrame, parse_frame, subscribe_frame};
 use super::{ChannelIds, resolve_channel};
 use crate::normalise::{Normalised, pusher_event};
@@ -111,23 +113,6 @@ pub enum Ended {
     Lost(String),
 }
 
-/// Exponential backoff with jitter in its upper half: `initial * 2^(n-1)`, capped,
-/// scaled by a factor in [0.5, 1.0).
-pub fn backoff(config: &SessionConfig, failures: u32) -> Duration {
-    let exponent = failures.saturating_sub(1).min(16);
-    let base = config
-        .backoff_initial
-        .saturating_mul(1u32 << exponent)
-        .min(config.backoff_max);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    // A factor of 500..1000 per mille, in integers (no float panics at any size).
-    let per_mille = 500 + (nanos % 1000) / 2;
-    base.saturating_mul(per_mille) / 1000
-}
-
 /// `instant + delay`, or a day later when that would overflow (absurd settings).
 fn later(instant: Instant, delay: Duration) -> Instant {
     instant
@@ -147,7 +132,8 @@ pub fn retry_after(ended: &Ended, failures: u32, config: &SessionConfig) -> (Dur
             ),
         ),
         Ended::Closed { code, .. } if (4100..=4199).contains(code) => {
-            let delay = backoff(config, failures).max(Duration::from_secs(1));
+            let delay = reconnect_delay(config.backoff_initial, config.backoff_max, failures)
+                .max(Duration::from_secs(1));
             (
                 delay,
                 format!(
@@ -163,7 +149,7 @@ pub fn retry_after(ended: &Ended, failures: u32, config: &SessionConfig) -> (Dur
             "Pusher asks to reconnect; reconnecting now".into(),
         ),
         _ => {
-            let delay = backoff(config, failures);
+            let delay = reconnect_delay(config.backoff_initial, config.backoff_max, failures);
             (delay, format!("reconnecting in {} ms", delay.as_millis()))
         }
     }
@@ -219,7 +205,8 @@ pub async fn run(
                     }
                     Err(reason) => {
                         failures = failures.saturating_add(1);
-                        let delay = backoff(&config, failures);
+                        let delay =
+                            reconnect_delay(config.backoff_initial, config.backoff_max, failures);
                         let update = SessionUpdate::Reconnecting {
                             reason: format!(
                                 "cannot look up the Kick channel {:?}: {reason}; retrying in {} ms",

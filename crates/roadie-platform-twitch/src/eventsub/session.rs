@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use roadie_core::{Event, Platform, Timestamp};
+use roadie_platform::reconnect_delay;
 
 use super::frame::parse_chat_fast;
 use super::normalise::ChatMessageSeed;
@@ -212,7 +213,7 @@ async fn retry_later(
     shutdown: &mut watch::Receiver<bool>,
 ) -> bool {
     *failures = failures.saturating_add(1);
-    let retry_in = backoff(config, *failures);
+    let retry_in = reconnect_delay(config.backoff_initial, config.backoff_max, *failures);
     report(updates, SessionUpdate::Reconnecting { reason, retry_in }).await
         && sleep_or_shutdown(retry_in, shutdown).await
 }
@@ -229,22 +230,6 @@ async fn sleep_or_shutdown(delay: Duration, shutdown: &mut watch::Receiver<bool>
         () = tokio::time::sleep(delay) => true,
         () = stopped(shutdown) => false,
     }
-}
-
-/// Exponential backoff with full jitter in its upper half: `initial * 2^(n-1)`,
-/// capped, then scaled by a factor in [0.5, 1.0).
-pub fn backoff(config: &SessionConfig, failures: u32) -> Duration {
-    let exponent = failures.saturating_sub(1).min(16);
-    let base = config
-        .backoff_initial
-        .saturating_mul(1u32 << exponent)
-        .min(config.backoff_max);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let jitter = 0.5 + f64::from(nanos % 1000) / 2000.0;
-    base.mul_f64(jitter)
 }
 
 async fn open(config: &SessionConfig, url: String) -> Result<(Socket, Session), String> {
