@@ -72,6 +72,33 @@ pub(crate) fn provider_error(status: u16, body: &[u8]) -> OAuthError {
     OAuthError::Provider { status, code }
 }
 
+/// POSTs a form to an OAuth endpoint and returns the body of a 2xx answer; any other
+/// answer becomes [`OAuthError::Provider`] with the provider's `error` (RFC 6749) or
+/// `message` (Twitch, Kick). The URL is left out of transport errors: a revoke URL can
+/// carry a token in its query.
+pub async fn post_form(
+    http: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> Result<Vec<u8>, OAuthError> {
+    let response = http
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .map_err(|error| OAuthError::Transport(error.without_url().to_string()))?;
+    let status = response.status().as_u16();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|error| OAuthError::Transport(error.without_url().to_string()))?;
+    if (200..300).contains(&status) {
+        Ok(body.to_vec())
+    } else {
+        Err(provider_error(status, &body))
+    }
+}
+
 pub(crate) fn now() -> Timestamp {
     Timestamp(
         std::time::SystemTime::now()
@@ -115,23 +142,7 @@ impl Client {
         url: &str,
         form: &[(&str, &str)],
     ) -> Result<Vec<u8>, OAuthError> {
-        let response = self
-            .http
-            .post(url)
-            .form(form)
-            .send()
-            .await
-            .map_err(|error| OAuthError::Transport(error.without_url().to_string()))?;
-        let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| OAuthError::Transport(error.without_url().to_string()))?;
-        if (200..300).contains(&status) {
-            Ok(body.to_vec())
-        } else {
-            Err(provider_error(status, &body))
-        }
+        post_form(&self.http, url, form).await
     }
 
     /// Exchanges an authorization code, proving possession of the PKCE verifier.

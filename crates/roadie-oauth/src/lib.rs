@@ -18,7 +18,7 @@ mod token;
 pub use callback::{Authorized, CallbackServer};
 pub use device::{DeviceAuthorization, DeviceFlavor, DevicePoller};
 pub use error::OAuthError;
-pub use flow::{Client, ClientCredentials, authorize_url};
+pub use flow::{Client, ClientCredentials, authorize_url, post_form};
 pub use pkce::{Pkce, new_state};
 pub use rotating::{RefreshError, RotatingTokens, TokenStore};
 pub use token::{TokenResponse, TokenSet};

@@ -140,36 +140,6 @@ fn now() -> Timestamp {
     Timestamp(crate::normalise::now_ms())
 }
 
-async fn post_token_form(
-    http: &reqwest::Client,
-    url: &str,
-    form: &[(&str, &str)],
-) -> Result<Vec<u8>, OAuthError> {
-    let response = http
-        .post(url)
-        .form(form)
-        .send()
-        .await
-        .map_err(|error| OAuthError::Transport(error.without_url().to_string()))?;
-    let status = response.status().as_u16();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|error| OAuthError::Transport(error.without_url().to_string()))?;
-    if (200..300).contains(&status) {
-        return Ok(body.to_vec());
-    }
-    // RFC 6749 errors (`error`), or Kick's `message`.
-    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let code = value
-        .get("error")
-        .or_else(|| value.get("message"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("HTTP {status}"));
-    Err(OAuthError::Provider { status, code })
-}
-
 /// Exchanges the authorization code (with the PKCE verifier and the client secret).
 pub async fn exchange_code(
     http: &reqwest::Client,
@@ -186,7 +156,7 @@ pub async fn exchange_code(
         ("code_verifier", verifier.expose_secret()),
         ("code", code.expose_secret()),
     ];
-    let body = post_token_form(http, &token_url(settings), &form).await?;
+    let body = roadie_oauth::post_form(http, &token_url(settings), &form).await?;
     parse_token_answer(&body, now(), None)
 }
 
