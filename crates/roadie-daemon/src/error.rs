@@ -23,13 +23,25 @@ pub enum DaemonError {
     #[error("database: {0}")]
     Store(#[from] roadie_store::StoreError),
     /// The API address could not be bound.
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}: {source}{hint}", hint = bind_hint(.source))]
     Bind {
         /// The address.
         address: String,
         /// The error.
         source: std::io::Error,
     },
+}
+
+/// What to do about a taken address: the API port is fixed, so a second program on it
+/// (or a second Roadie with its own data directory) stops the daemon from starting.
+fn bind_hint(source: &std::io::Error) -> &'static str {
+    match source.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "; another program uses it: stop it, or set [server] listen to a free port \
+             (e.g. ROADIE_SERVER__LISTEN=127.0.0.1:7718)"
+        }
+        _ => "",
+    }
 }
 
 impl DaemonError {

@@ -249,3 +249,22 @@ fn cli_status_reports_health_and_explains_a_stopped_daemon() {
     let again = env.spawn_daemon();
     drop(again);
 }
+
+#[test]
+fn a_taken_port_is_named_with_the_setting_that_moves_it() {
+    let mut env = support::env();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    env.set_env("ROADIE_SERVER__LISTEN", &address);
+    let started = std::time::Instant::now();
+    let output = env.run(&["daemon"], None);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {address}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[server] listen"), "{stderr}");
+    drop(taken);
+}
