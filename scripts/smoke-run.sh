@@ -13,6 +13,11 @@ cleanup() {
     rm -rf "$fresh"
 }
 trap cleanup EXIT
+# A daemon already on the default address would answer the checks below instead of ours.
+if curl -fsS http://127.0.0.1:7717/api/v1/health >/dev/null 2>&1; then
+    echo "smoke: something already answers on 127.0.0.1:7717; stop it first"
+    exit 1
+fi
 env -i PATH="$PATH" HOME="$fresh" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
     cargo run --release --bin roadie -- daemon >"$log" 2>&1 &
 pid=$!
