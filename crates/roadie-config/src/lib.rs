@@ -88,13 +88,22 @@ use std::path::{Path, PathBuf};
 /// exhaust memory.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
-/// The keys that hold secrets.
+/// The settings that hold secrets, as `(section, key)`: each may be kept in the keystore
+/// instead, under `section.key` (see [`keystore_secret_keys`]).
 const SECRET_KEYS: [(&str, &str); 4] = [
     ("twitch", "client_secret"),
     ("kick", "client_secret"),
     ("youtube", "client_secret"),
     ("obs", "password"),
 ];
+
+/// The keystore keys the daemon reads settings from: `obs.password`,
+/// `twitch.client_secret`, ...
+pub fn keystore_secret_keys() -> impl Iterator<Item = String> {
+    SECRET_KEYS
+        .iter()
+        .map(|(section, key)| format!("{section}.{key}"))
+}
 
 /// A configuration and how it was obtained.
 #[derive(Debug, Clone)]

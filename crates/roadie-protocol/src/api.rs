@@ -166,4 +166,7 @@ pub struct SecretChanged {
     pub result: String,
     /// The keystore backend that holds it (`os` or `file`).
     pub backend: String,
+    /// Something to know about the key, e.g. that Roadie never reads it (a typo?).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }

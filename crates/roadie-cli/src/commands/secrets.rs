@@ -7,6 +7,7 @@ use std::io::Read;
 use anyhow::Context;
 use roadie_core::Secret;
 use roadie_keystore::{BackendChoice, KeystoreOptions};
+use roadie_protocol::SecretChanged;
 
 use crate::cli::{Global, SecretsAction, SecretsArgs};
 use crate::endpoint::{self, Setup};
@@ -18,6 +19,8 @@ pub async fn run(global: &Global, args: &SecretsArgs) -> anyhow::Result<()> {
         SecretsAction::Set { key } | SecretsAction::Delete { key } => key.clone(),
     };
     roadie_keystore::validate_key(&key).map_err(|error| UsageError(error.to_string()))?;
+    // Checked here too: without a daemon the CLI writes to the keystore itself.
+    let note = roadie_daemon::keystore::check_secret_key(&key).map_err(UsageError)?;
     let value = match &args.action {
         SecretsAction::Set { .. } => Some(read_value()?),
         SecretsAction::Delete { .. } => None,
@@ -39,10 +42,18 @@ pub async fn run(global: &Global, args: &SecretsArgs) -> anyhow::Result<()> {
     if global.json {
         println!(
             "{}",
-            serde_json::json!({"key": key, "result": result, "backend": backend})
+            serde_json::to_string(&SecretChanged {
+                key,
+                result,
+                backend,
+                note,
+            })?
         );
     } else {
         println!("{key}: {result} ({backend} keystore)");
+        if let Some(note) = note {
+            eprintln!("note: {note}");
+        }
     }
     Ok(())
 }

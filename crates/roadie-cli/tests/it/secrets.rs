@@ -136,6 +136,66 @@ fn bad_keys_and_empty_values_are_usage_errors() {
 }
 
 #[test]
+fn token_keys_are_refused_and_a_key_roadie_never_reads_is_pointed_out() {
+    let env = support::env();
+    // Without a daemon the CLI writes to the keystore itself; with one, through the API:
+    // the same rules either way.
+    for with_daemon in [false, true] {
+        let daemon = with_daemon.then(|| env.spawn_daemon());
+        let token = env.run(&["secrets", "set", "oauth.twitch.141981764"], Some("x"));
+        assert_eq!(token.status.code(), Some(2), "daemon: {with_daemon}");
+        assert!(
+            String::from_utf8_lossy(&token.stderr).contains("roadie auth"),
+            "{}",
+            String::from_utf8_lossy(&token.stderr)
+        );
+        let delete = env.run(&["secrets", "delete", "oauth.twitch.141981764"], None);
+        assert_eq!(delete.status.code(), Some(2), "daemon: {with_daemon}");
+
+        let typo = env.run(&["secrets", "set", "obs.pasword"], Some("hunter2"));
+        assert!(
+            typo.status.success(),
+            "{}",
+            String::from_utf8_lossy(&typo.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&typo.stderr);
+        assert!(
+            stderr.contains("does not read obs.pasword") && stderr.contains("obs.password"),
+            "daemon {with_daemon}: {stderr}"
+        );
+        let known = env.run(
+            &["secrets", "set", "obs.password", "--json"],
+            Some("hunter2"),
+        );
+        assert!(known.status.success());
+        assert!(
+            known.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&known.stderr)
+        );
+        let answer: serde_json::Value = serde_json::from_slice(&known.stdout).unwrap();
+        assert_eq!(answer["result"], "stored");
+        assert!(answer.get("note").is_none(), "{answer}");
+        if let Some(daemon) = daemon {
+            // The API keeps the same rules for its other clients.
+            let rt = support::runtime();
+            let client = support::client(&daemon);
+            let refused = rt.block_on(client.set_secret("oauth.twitch.141981764", "x".into()));
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|error| error.to_string().contains("roadie auth")),
+                "{refused:?}"
+            );
+            let noted = rt
+                .block_on(client.set_secret("obs.pasword", "x".into()))
+                .unwrap();
+            assert!(noted.note.is_some_and(|note| note.contains("obs.password")));
+        }
+    }
+}
+
+#[test]
 fn a_wrong_passphrase_is_a_clear_error_and_loses_nothing() {
     let mut env = support::env();
     env.set_env("ROADIE_KEYSTORE_PASSPHRASE", "correct horse battery staple");

@@ -22,8 +22,7 @@ pub async fn set(
     // The rejection text may quote the body; don't echo it, it may hold the secret.
     let Json(SecretValue { value }) =
         body.map_err(|_| ApiError::bad_request("expected a JSON body {\"value\": \"...\"}"))?;
-    roadie_keystore::validate_key(&key)
-        .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let note = checked_key(&key)?;
     if value.is_empty() {
         return Err(ApiError::bad_request("the secret is empty"));
     }
@@ -45,6 +44,7 @@ pub async fn set(
         key,
         result: "stored".into(),
         backend: opened.kind.to_string(),
+        note,
     }))
 }
 
@@ -56,8 +56,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Json<SecretChanged>, ApiError> {
-    roadie_keystore::validate_key(&key)
-        .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let note = checked_key(&key)?;
     let opened = state.keystore.get().ok_or_else(|| {
         ApiError::unavailable(format!(
             "the keystore is not available: {}",
@@ -76,5 +75,13 @@ pub async fn delete(
         key,
         result: result.into(),
         backend: opened.kind.to_string(),
+        note,
     }))
+}
+
+/// A key that is well formed and not one of the token keys (see
+/// [`crate::keystore::check_secret_key`]), with its note.
+fn checked_key(key: &str) -> Result<Option<String>, ApiError> {
+    roadie_keystore::validate_key(key).map_err(|error| ApiError::bad_request(error.to_string()))?;
+    crate::keystore::check_secret_key(key).map_err(ApiError::bad_request)
 }

@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use crate::automation::Automation;
 use crate::bus::EventBus;
 use crate::health::HealthBoard;
-use crate::keystore::KeystoreSlot;
+use crate::keystore::{KeystoreSlot, TOKEN_KEY_PREFIX};
 
 mod kick;
 mod twitch;
@@ -37,13 +37,13 @@ fn token_keystore_key(platform: PlatformId, account_id: &str) -> String {
         byte.is_ascii_lowercase() || byte.is_ascii_digit() || matches!(byte, b'.' | b'_' | b'-')
     });
     if plain && !account_id.is_empty() {
-        format!("oauth.{platform}.{account_id}")
+        format!("{TOKEN_KEY_PREFIX}{platform}.{account_id}")
     } else {
         let hex: String = account_id
             .bytes()
             .map(|byte| format!("{byte:02x}"))
             .collect();
-        format!("oauth.{platform}.x{hex}")
+        format!("{TOKEN_KEY_PREFIX}{platform}.x{hex}")
     }
 }
 
