@@ -503,7 +503,7 @@ fn parse_variable(inner: &str, base: usize, set: VariableSet) -> Result<Variable
             column: close,
             kind: TemplateErrorKind::MissingArgument {
                 variable: "random",
-                expected: "two integers A B",
+                expected: "two integers A B, as in `$(random 1 6)`",
             },
         })?;
         *bound = given.parse::<i64>().map_err(|_| TemplateError {
@@ -511,7 +511,7 @@ fn parse_variable(inner: &str, base: usize, set: VariableSet) -> Result<Variable
             kind: TemplateErrorKind::BadArgument {
                 variable: "random",
                 given: given.to_owned(),
-                expected: "an integer",
+                expected: "an integer, as in `$(random 1 6)`",
             },
         })?;
     }

@@ -272,7 +272,7 @@ fn parse_errors_give_column_and_expectation() {
             11,
             K::MissingArgument {
                 variable: "random",
-                expected: "two integers A B",
+                expected: "two integers A B, as in `$(random 1 6)`",
             },
         ),
         (
@@ -281,7 +281,7 @@ fn parse_errors_give_column_and_expectation() {
             K::BadArgument {
                 variable: "random",
                 given: "x".into(),
-                expected: "an integer",
+                expected: "an integer, as in `$(random 1 6)`",
             },
         ),
         (
@@ -290,7 +290,7 @@ fn parse_errors_give_column_and_expectation() {
             K::BadArgument {
                 variable: "random",
                 given: "99999999999999999999".into(),
-                expected: "an integer",
+                expected: "an integer, as in `$(random 1 6)`",
             },
         ),
         (
