@@ -617,6 +617,11 @@ script = "dice"
     assert!(failed.contains("action scene failed"), "{failed}");
     let missing = run_fails(&env, &["actions", "run", "nope"]);
     assert!(missing.contains("no action"), "{missing}");
+    let stranger = run_fails(&env, &["actions", "run", "hydrate", "--user", "stranger"]);
+    assert!(
+        stranger.contains("no viewer stranger") && stranger.contains("HTTP 404"),
+        "{stranger}"
+    );
     let exported = run_ok(&env, &["actions", "export"]);
     assert!(
         exported.contains("name = \"hydrate\"")

@@ -15,6 +15,7 @@ use roadie_store::{PointsChange, StoredAction};
 use tokio::sync::oneshot;
 
 use super::commands::{CommandsError, problems};
+use super::points::PointsApiError;
 use super::{Automation, AutomationError, Snapshot, lock, wall_now};
 
 /// A step that talks to a service (chat, the database) gives up after this long.
@@ -208,7 +209,13 @@ impl Automation {
                 let rows = self
                     .resolve_viewer(&name)
                     .await
-                    .map_err(|error| AutomationError::BadRequest(error.to_string()))?;
+                    .map_err(|error| match error {
+                        PointsApiError::UnknownViewer(_) => {
+                            AutomationError::NotFound(error.to_string())
+                        }
+                        PointsApiError::Store(error) => AutomationError::Store(error),
+                        other => AutomationError::BadRequest(other.to_string()),
+                    })?;
                 let row = &rows[0];
                 let user = User {
                     id: row.user_id.clone(),
