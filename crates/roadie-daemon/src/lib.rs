@@ -108,6 +108,7 @@ pub async fn run(
         )
     };
     health.set("store", ComponentState::Ok, store_detail);
+    watch_store_writes(store.write_problem(), Arc::clone(&health));
     let bus = bus::EventBus::new(store.clone(), fanout);
 
     let (shutdown_sender, shutdown_receiver) = watch::channel(false);
@@ -264,6 +265,27 @@ pub async fn run(
 struct KeystoreUsers {
     platforms: Arc<platforms::PlatformManager>,
     obs_without_password: Option<obs::Obs>,
+}
+
+/// Shows in `status` when the database cannot be written (events are then held in
+/// memory by the store's writer) and when it can again.
+fn watch_store_writes(
+    mut problem: watch::Receiver<Option<String>>,
+    health: Arc<health::HealthBoard>,
+) {
+    tokio::spawn(async move {
+        while problem.changed().await.is_ok() {
+            let now = problem.borrow_and_update().clone();
+            match now {
+                Some(problem) => health.set("store", ComponentState::Degraded, problem),
+                None => health.set(
+                    "store",
+                    ComponentState::Ok,
+                    "writable again; the held events are stored",
+                ),
+            }
+        }
+    });
 }
 
 fn spawn_keystore_open(

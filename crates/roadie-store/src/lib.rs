@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use roadie_core::{EventId, Platform};
 use rusqlite::Connection;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Tuning knobs; the defaults suit a streamer's PC.
 #[derive(Debug, Clone)]
@@ -69,6 +69,7 @@ struct Inner {
     path: PathBuf,
     options: StoreOptions,
     writer: mpsc::Sender<writer::Command>,
+    write_problem: watch::Receiver<Option<String>>,
     readers: Mutex<Vec<Connection>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -89,6 +90,7 @@ impl Store {
         let opener: writer::CheckpointOpener =
             Box::new(move || connection::open_writer(&checkpoint_path, busy_timeout));
         let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
+        let (problem, write_problem) = watch::channel(None);
         let thread = writer::spawn(
             write_connection,
             opener,
@@ -96,12 +98,14 @@ impl Store {
             last_id,
             options.max_batch,
             on_commit,
+            problem,
         )?;
         let store = Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 options,
                 writer: sender,
+                write_problem,
                 readers: Mutex::new(Vec::new()),
                 writer_thread: Mutex::new(Some(thread)),
             }),
@@ -112,6 +116,12 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Why the writer is holding writes back (the database cannot be written), or
+    /// `None`; changes as that starts and ends.
+    pub fn write_problem(&self) -> watch::Receiver<Option<String>> {
+        self.inner.write_problem.clone()
     }
 
     /// Queues an event for the next batch. Returns once it is queued, not stored;

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::hash::{BuildHasher, Hasher, RandomState};
 
 use rusqlite::Connection;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use roadie_core::{EncodedEventId, EventId, EventIdGenerator};
 
@@ -93,6 +93,7 @@ pub(crate) fn spawn(
     last_id: Option<EventId>,
     max_batch: usize,
     on_commit: CommitHook,
+    problem: watch::Sender<Option<String>>,
 ) -> Result<std::thread::JoinHandle<()>, StoreError> {
     let generator = last_id.map(EventIdGenerator::after).unwrap_or_default();
     let checkpoints = spawn_checkpointer(opener)?;
@@ -104,6 +105,7 @@ pub(crate) fn spawn(
         on_commit,
         rows_since_checkpoint: 0,
         checkpoints,
+        problem,
     };
     std::thread::Builder::new()
         .name("roadie-db-writer".into())
@@ -124,6 +126,8 @@ struct Writer {
     rows_since_checkpoint: usize,
     /// Asks the checkpoint thread for a checkpoint (one pending request at most).
     checkpoints: std::sync::mpsc::SyncSender<()>,
+    /// Why writes are held back right now (see [`Writer::begin`]), for `status`.
+    problem: watch::Sender<Option<String>>,
 }
 
 /// Opens the checkpoint thread's own connection.
@@ -185,8 +189,12 @@ impl Writer {
                 std::thread::sleep(BURST_LINGER);
                 drain_into(&mut receiver, &mut batch, max_batch);
             }
-            previous_batch = batch.len();
-            let stop = self.commit_batch(&mut batch);
+            let stop = if self.begin(&mut receiver, &mut batch, max_batch) {
+                previous_batch = batch.len();
+                self.commit_batch(&mut batch)
+            } else {
+                Self::fail_batch(&mut batch)
+            };
             if stop {
                 break;
             }
@@ -205,7 +213,98 @@ impl Writer {
         (u128::from(high.finish()) << 64) | u128::from(low.finish())
     }
 
-    /// Commits one batch; true when a shutdown was requested.
+    /// Starts the batch's transaction. While the database cannot be written (another
+    /// program holds its write lock past the busy timeout, or the disk refuses), the
+    /// batch is held, with what keeps arriving up to `max_batch`, and retried: nothing
+    /// is dropped, `status` says why, and producers wait once the queue is full. False
+    /// only when a shutdown arrives meanwhile: the batch is then given up.
+    fn begin(
+        &mut self,
+        receiver: &mut mpsc::Receiver<Command>,
+        batch: &mut Vec<Command>,
+        max_batch: usize,
+    ) -> bool {
+        let mut failures = 0u32;
+        loop {
+            match self.connection.execute_batch("BEGIN IMMEDIATE") {
+                Ok(()) => {
+                    if failures > 0 {
+                        tracing::warn!(
+                            attempts = failures + 1,
+                            held = batch.len(),
+                            "the database is writable again; storing what was held"
+                        );
+                        self.problem.send_replace(None);
+                    }
+                    return true;
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    if failures == 1 {
+                        let problem = format!(
+                            "cannot write to the database ({error}); events are held in memory \
+                             until it can be written (is another program using roadie.db?)"
+                        );
+                        tracing::error!("{problem}");
+                        self.problem.send_replace(Some(problem));
+                    }
+                    drain_into(receiver, batch, max_batch);
+                    if batch
+                        .iter()
+                        .any(|command| matches!(command, Command::Shutdown(_)))
+                    {
+                        return false;
+                    }
+                    // A lock is already waited for by the busy timeout; other errors
+                    // (a full or read-only disk) are not, and must not spin.
+                    std::thread::sleep(BEGIN_RETRY_PAUSE);
+                }
+            }
+        }
+    }
+
+    /// Answers every command of a batch that could not be written with an error; true
+    /// when it held a shutdown.
+    fn fail_batch(batch: &mut Vec<Command>) -> bool {
+        let failure = || StoreError::Invalid {
+            field: "transaction",
+            reason: "the database could not be written before shutdown".into(),
+        };
+        let mut lost = 0usize;
+        let mut shutdown = false;
+        for command in batch.drain(..) {
+            match command {
+                Command::Append { events, ack: None } => lost += events.len(),
+                Command::Append {
+                    ack: Some(ack),
+                    events,
+                } => {
+                    lost += events.len();
+                    let _ = ack.send(Err(failure()));
+                }
+                Command::Write(job) => job.finish(Err(
+                    "the database could not be written before shutdown".into(),
+                )),
+                Command::Flush(waiter) => {
+                    let _ = waiter.send(());
+                }
+                Command::Shutdown(waiter) => {
+                    shutdown = true;
+                    let _ = waiter.send(());
+                }
+            }
+        }
+        if lost > 0 {
+            tracing::error!(
+                lost,
+                "events not stored: the database stayed unwritable until shutdown"
+            );
+        }
+        shutdown
+    }
+
+    /// Commits one batch inside the transaction [`Writer::begin`] started; true when a
+    /// shutdown was requested.
     fn commit_batch(&mut self, batch: &mut Vec<Command>) -> bool {
         let mut stored: Vec<EventRow> = Vec::new();
         let mut append_acks: Vec<(AppendAck, Result<Vec<EventId>, StoreError>)> = Vec::new();
@@ -213,10 +312,6 @@ impl Writer {
         let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
         let mut shutdown = false;
 
-        let began = self.connection.execute_batch("BEGIN IMMEDIATE");
-        if let Err(error) = began {
-            tracing::error!(%error, "could not start a write transaction");
-        }
         // Fire-and-forget appends (a platform's events, one per command) are gathered
         // and inserted together: one multi-row statement instead of one per event.
         let mut unacked: Vec<NewEvent> = Vec::new();
@@ -396,6 +491,9 @@ fn stored_row(event: NewEvent, id: EventId) -> EventRow {
         data_json: event.data_json,
     }
 }
+
+/// How long the writer waits before trying again to start a transaction that failed.
+const BEGIN_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// A batch at least this big means a burst is under way (see [`Writer::run`]).
 const BURST_BATCH: usize = 16;

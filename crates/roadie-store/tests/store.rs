@@ -195,6 +195,99 @@ fn events_are_committed_before_the_hook_sees_them_and_come_back_in_order() {
     assert_eq!(seen.lock().unwrap().len(), 5010);
 }
 
+/// Another program (a database browser, a backup tool) holding the write lock past
+/// the busy timeout: nothing is dropped, the problem is reported while it lasts, and
+/// everything held is stored and announced once the lock is gone.
+#[test]
+fn events_wait_out_another_programs_write_lock_and_none_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roadie.db");
+    let announced: Arc<Mutex<usize>> = Arc::default();
+    let counter = Arc::clone(&announced);
+    let hook: roadie_store::CommitHook = Box::new(move |rows: &[EventRow]| {
+        *counter.lock().unwrap() += rows.len();
+    });
+    let options = StoreOptions {
+        busy_timeout: Duration::from_millis(50),
+        ..StoreOptions::default()
+    };
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, _) = Store::open(&path, options, hook).unwrap();
+        let mut problem = store.write_problem();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+        for n in 0..100 {
+            store.append_event(custom(n)).await.unwrap();
+        }
+        let acked = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .append_events_acked((100..110).map(custom).collect())
+                    .await
+            }
+        });
+        tokio::time::timeout(Duration::from_secs(5), problem.wait_for(Option::is_some))
+            .await
+            .expect("the held writes were never reported")
+            .unwrap();
+        let reported = problem.borrow().clone().unwrap();
+        assert!(reported.contains("another program"), "{reported}");
+        // Held well past several busy timeouts: nothing stored, nothing lost.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(!acked.is_finished());
+        assert_eq!(*announced.lock().unwrap(), 0);
+
+        other.execute_batch("COMMIT").unwrap();
+        let ids = tokio::time::timeout(Duration::from_secs(5), acked)
+            .await
+            .expect("the held events were never stored")
+            .unwrap()
+            .unwrap();
+        assert_eq!(ids.len(), 10);
+        store.flush().await.unwrap();
+        assert_eq!(store.event_count().await.unwrap(), 110);
+        assert_eq!(*announced.lock().unwrap(), 110);
+        tokio::time::timeout(Duration::from_secs(5), problem.wait_for(Option::is_none))
+            .await
+            .expect("the problem was never cleared")
+            .unwrap();
+        assert!(store.close(Duration::from_secs(5)).await);
+    });
+}
+
+/// A shutdown while the lock is still held ends the wait: the daemon can stop, and
+/// whoever waited for an acknowledgement hears that it failed.
+#[test]
+fn a_shutdown_ends_the_wait_for_a_locked_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roadie.db");
+    let options = StoreOptions {
+        busy_timeout: Duration::from_millis(50),
+        ..StoreOptions::default()
+    };
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, _) = Store::open(&path, options, no_hook()).unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let acked = tokio::spawn({
+            let store = store.clone();
+            async move { store.append_events_acked(vec![custom(1)]).await }
+        });
+        let mut problem = store.write_problem();
+        tokio::time::timeout(Duration::from_secs(5), problem.wait_for(Option::is_some))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(store.close(Duration::from_secs(5)).await);
+        assert!(acked.await.unwrap().is_err());
+        other.execute_batch("COMMIT").unwrap();
+    });
+}
+
 #[test]
 fn the_writer_checkpoints_the_wal_into_the_database_file() {
     // SQLite's own checkpoint is off (it would run inside COMMIT, before the fan-out);

@@ -1,5 +1,6 @@
 //! `kill -9` in the middle of a burst of 100,000 event writes loses nothing anyone
-//! saw or was told was stored, corrupts nothing, and re-runs no migration.
+//! saw or was told was stored, corrupts nothing, and re-runs no migration; another
+//! program holding the database's write lock delays events but loses none.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -130,4 +131,78 @@ fn roadie_store_migrations() -> usize {
             .is_some_and(|ext| ext == "sql")
     })
     .count()
+}
+
+fn store_component(client: &roadie_client::Client) -> (String, String) {
+    let status = support::runtime().block_on(client.status()).unwrap();
+    let store = status
+        .components
+        .into_iter()
+        .find(|component| component.name == "store")
+        .unwrap();
+    (
+        serde_json::to_value(store.state)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        store.detail,
+    )
+}
+
+#[test]
+fn a_database_locked_by_another_program_delays_events_and_loses_none() {
+    let env = support::env();
+    let daemon = env.spawn_daemon();
+    let client = support::client(&daemon);
+    // A database browser with an open write transaction, longer than the busy timeout.
+    let other = Connection::open(env.data_dir().join("roadie.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let rt = support::runtime();
+    let publisher = {
+        let client = client.clone();
+        rt.spawn(async move { client.publish(support::custom_events(5, 0)).await })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let detail = loop {
+        let (state, detail) = store_component(&client);
+        if state == "degraded" {
+            break detail;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "store stayed {state}: {detail}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(detail.contains("another program"), "{detail}");
+    assert!(
+        !publisher.is_finished(),
+        "acknowledged before it was stored"
+    );
+
+    other.execute_batch("COMMIT").unwrap();
+    let published = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(15), publisher).await })
+        .expect("the held events were never stored")
+        .unwrap()
+        .unwrap();
+    assert_eq!(published.ids.len(), 5);
+    let stored: i64 = other
+        .query_row(
+            "SELECT count(*) FROM event_log WHERE type = 'custom'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while store_component(&client).0 != "ok" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store never reported it could write again"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
