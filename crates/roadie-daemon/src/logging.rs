@@ -107,3 +107,33 @@ fn create_private_dir(directory: &Path) -> std::io::Result<()> {
     }
     builder.create(directory)
 }
+
+/// Sends every panic to the log as well (the default hook only writes to stderr, which
+/// a daemon started at login or by a service manager may not keep): a panic is a bug,
+/// and the log is what a streamer attaches to a report.
+pub fn log_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let location = info
+            .location()
+            .map(|location| format!("{}:{}", location.file(), location.line()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        tracing::error!(
+            thread = thread.name().unwrap_or("unnamed"),
+            %location,
+            "panic: {} (a bug in Roadie)",
+            panic_message(info.payload())
+        );
+        default(info);
+    }));
+}
+
+/// The text a panic was raised with.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}

@@ -31,6 +31,7 @@ pub fn run(global: &Global) -> anyhow::Result<()> {
         Some(&data_dir.logs_dir()),
         config.log.keep_files as usize,
     );
+    logging::log_panics();
     match &setup.loaded.source {
         Some(path) => tracing::info!(config = %path.display(), "configuration loaded"),
         None => tracing::info!("no configuration file; using defaults (all platforms off)"),

@@ -18,7 +18,7 @@ use roadie_protocol::{
     Account, AuthStatus, ComponentState, DeviceInstructions, PlatformAuth, timefmt,
 };
 use roadie_store::{OauthCredential, Store, StreamSample};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 use crate::automation::Automation;
 use crate::bus::EventBus;
@@ -46,6 +46,63 @@ fn token_keystore_key(platform: PlatformId, account_id: &str) -> String {
         format!("{TOKEN_KEY_PREFIX}{platform}.x{hex}")
     }
 }
+
+/// Runs a platform's adapter until `stopped` turns true. A panic in the adapter (a bug:
+/// bad input must never cause one) would otherwise end the connection silently while
+/// `status` still said `connected`; it is logged, shown as `reconnecting` with the
+/// reason, and the adapter is started again after a pause that grows with each crash
+/// in a row (about 1 s up to 60 s; a run of ten minutes starts the count again).
+async fn supervise(
+    platform: PlatformId,
+    adapter: Arc<dyn Platform>,
+    sink: Arc<dyn PlatformSink>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    use futures_util::FutureExt;
+    let mut crashes = 0u32;
+    loop {
+        let mut stop_signal = stopped.clone();
+        let run = Arc::clone(&adapter).run(
+            Arc::clone(&sink),
+            Box::pin(async move {
+                let _ = stop_signal.wait_for(|stop| *stop).await;
+            }),
+        );
+        let started = tokio::time::Instant::now();
+        let Err(panic) = std::panic::AssertUnwindSafe(run).catch_unwind().await else {
+            return;
+        };
+        if *stopped.borrow() {
+            return;
+        }
+        crashes = if started.elapsed() >= CRASH_COUNT_RESET {
+            1
+        } else {
+            crashes.saturating_add(1)
+        };
+        let reason = crate::logging::panic_message(panic.as_ref());
+        let delay = roadie_platform::reconnect_delay(
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            crashes,
+        );
+        tracing::error!(%platform, %reason, crashes, delay_ms = delay.as_millis() as u64, "the platform connection crashed (a bug in Roadie); starting it again");
+        sink.status(
+            ConnectionState::Reconnecting,
+            format!(
+                "crashed ({reason}); starting again in {} s",
+                delay.as_secs().max(1)
+            ),
+        );
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+/// A run at least this long starts the crash count again.
+const CRASH_COUNT_RESET: Duration = Duration::from_secs(600);
 
 /// How a platform signs in: the app's credentials, its endpoints and the scopes
 /// Roadie asks for.
@@ -86,7 +143,7 @@ pub enum PlatformError {
 
 struct Running {
     adapter: Arc<dyn Platform>,
-    stop: Option<oneshot::Sender<()>>,
+    stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -482,19 +539,13 @@ impl PlatformManager {
             health: Arc::clone(&self.health),
             states: Arc::clone(&self.states),
         });
-        let (stop, stopped) = oneshot::channel::<()>();
-        let run = Arc::clone(&adapter).run(
-            sink,
-            Box::pin(async move {
-                let _ = stopped.await;
-            }),
-        );
-        let task = tokio::spawn(run);
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(supervise(platform, Arc::clone(&adapter), sink, stopped));
         self.running.lock().await.insert(
             platform,
             Running {
                 adapter,
-                stop: Some(stop),
+                stop,
                 task,
             },
         );
@@ -505,9 +556,7 @@ impl PlatformManager {
         self.forget_typed(platform);
         let previous = self.running.lock().await.remove(&platform);
         if let Some(mut running) = previous {
-            if let Some(stop) = running.stop.take() {
-                let _ = stop.send(());
-            }
+            running.stop.send_replace(true);
             if tokio::time::timeout(Duration::from_secs(1), &mut running.task)
                 .await
                 .is_err()
@@ -876,6 +925,91 @@ pub fn token_set_from_import(body: &[u8]) -> Result<TokenSet, PlatformError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use roadie_platform::conformance::RecordingSink;
+    use roadie_platform::{CapabilityScopes, Shutdown};
+
+    /// Panics in its first two runs, then connects and waits for shutdown.
+    #[derive(Default)]
+    struct Crashy {
+        runs: AtomicU32,
+    }
+
+    impl Platform for Crashy {
+        fn id(&self) -> PlatformId {
+            PlatformId::Twitch
+        }
+
+        fn capabilities(&self) -> &'static [CapabilityScopes] {
+            &[]
+        }
+
+        fn run(
+            self: Arc<Self>,
+            sink: Arc<dyn PlatformSink>,
+            shutdown: Shutdown,
+        ) -> BoxFuture<'static, ()> {
+            Box::pin(async move {
+                let run = self.runs.fetch_add(1, Ordering::SeqCst);
+                assert!(run >= 2, "boom {run}");
+                sink.status(ConnectionState::Connected, "up".into());
+                shutdown.await;
+            })
+        }
+
+        fn send_chat(&self, _text: &str) -> BoxFuture<'_, Result<Vec<String>, ChatError>> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_crashed_adapter_is_reported_and_started_again_until_stopped() {
+        let adapter = Arc::new(Crashy::default());
+        let sink = Arc::new(RecordingSink::default());
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(supervise(
+            PlatformId::Twitch,
+            Arc::clone(&adapter) as Arc<dyn Platform>,
+            Arc::clone(&sink) as Arc<dyn PlatformSink>,
+            stopped,
+        ));
+        let connected = || {
+            sink.states
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(state, _)| *state == ConnectionState::Connected)
+        };
+        for _ in 0..1000 {
+            if connected() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(connected(), "{:?}", sink.states.lock().unwrap());
+        let states = sink.states.lock().unwrap().clone();
+        assert_eq!(states.len(), 3, "{states:?}");
+        for (index, (state, detail)) in states[..2].iter().enumerate() {
+            assert_eq!(*state, ConnectionState::Reconnecting);
+            assert!(
+                detail.starts_with(&format!("crashed (boom {index}")),
+                "{detail}"
+            );
+        }
+        assert_eq!(adapter.runs.load(Ordering::SeqCst), 3);
+
+        stop.send_replace(true);
+        tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            adapter.runs.load(Ordering::SeqCst),
+            3,
+            "started again after the stop"
+        );
+    }
 
     #[test]
     fn token_keys_keep_case_sensitive_ids_apart() {
