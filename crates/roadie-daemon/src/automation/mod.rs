@@ -166,12 +166,12 @@ impl Automation {
             loop {
                 tokio::select! {
                     event = inbox.recv() => match event {
-                        Some(event) => automation.handle(event),
+                        Some(event) => automation.handle_guarded(event),
                         None => break,
                     },
                     () = stopping(&mut shutdown) => {
                         while let Ok(event) = inbox.try_recv() {
-                            automation.handle(event);
+                            automation.handle_guarded(event);
                         }
                         break;
                     }
@@ -236,6 +236,22 @@ impl Automation {
         lock(&self.inner.live_since)
             .entry(platform)
             .or_insert(since);
+    }
+
+    /// Handles one event. A panic in it (a bug) is logged and costs only that event:
+    /// unguarded, it would end this task, and every command, point and action after it
+    /// would silently stop.
+    fn handle_guarded(&self, event: Event) {
+        let kind = event.kind.type_name();
+        let handled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event)));
+        if let Err(panic) = handled {
+            tracing::error!(
+                kind,
+                reason = %crate::logging::panic_message(panic.as_ref()),
+                "handling an event panicked (a bug in Roadie); going on with the next"
+            );
+        }
     }
 
     fn handle(&self, event: Event) {
