@@ -369,6 +369,9 @@ impl Writer {
         if !stored.is_empty() {
             (self.on_commit)(&stored);
         }
+        if shutdown {
+            self.checkpoint_before_exit();
+        }
         for waiter in waiters {
             let _ = waiter.send(());
         }
@@ -377,6 +380,25 @@ impl Writer {
             self.checkpoint_if_due();
         }
         shutdown
+    }
+
+    /// Copies the whole WAL into the database file and empties it before the daemon
+    /// exits, so that `roadie.db` alone (copied by hand as a backup, or moved to another
+    /// PC) holds everything. SQLite does this itself when the last connection closes,
+    /// but the readers' connections stay open until the process ends.
+    fn checkpoint_before_exit(&self) {
+        let busy = self
+            .connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                row.get::<_, i64>(0)
+            });
+        match busy {
+            Ok(0) => tracing::debug!("WAL folded into the database file"),
+            Ok(_) => tracing::info!("a reader held the WAL; it is folded in at the next start"),
+            Err(error) => {
+                tracing::warn!(%error, "could not fold the WAL into the database file; it is kept and read at the next start");
+            }
+        }
     }
 
     /// Has the WAL copied back into the database file now and then. SQLite's automatic
