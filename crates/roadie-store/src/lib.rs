@@ -83,6 +83,28 @@ impl Store {
         options: StoreOptions,
         on_commit: CommitHook,
     ) -> Result<(Store, MigrationReport), StoreError> {
+        Self::open_checked(path, options, on_commit).map_err(|error| match error {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, detail))
+                if matches!(
+                    failure.code,
+                    rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+                ) =>
+            {
+                StoreError::Damaged {
+                    path: path.to_path_buf(),
+                    reason: detail.unwrap_or_else(|| failure.to_string()),
+                    backup: migrations::backups_of(path).pop(),
+                }
+            }
+            other => other,
+        })
+    }
+
+    fn open_checked(
+        path: &Path,
+        options: StoreOptions,
+        on_commit: CommitHook,
+    ) -> Result<(Store, MigrationReport), StoreError> {
         let mut write_connection = connection::open_writer(path, options.busy_timeout)?;
         let report = migrations::apply(&mut write_connection, path, options.keep_backups)?;
         let last_id = events::latest_id(&write_connection)?;

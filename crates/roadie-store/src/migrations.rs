@@ -160,9 +160,22 @@ fn backup(
     Ok(target)
 }
 
-fn prune_backups(directory: &Path, stem: &str, keep: usize) {
+/// The backups of the database at `path`, oldest first.
+pub(crate) fn backups_of(path: &Path) -> Vec<PathBuf> {
+    let directory = path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("backups");
+    let stem = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or("roadie");
+    list_backups(&directory, stem)
+}
+
+fn list_backups(directory: &Path, stem: &str) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(directory) else {
-        return;
+        return Vec::new();
     };
     let prefix = format!("{stem}-");
     let mut backups: Vec<PathBuf> = entries
@@ -177,6 +190,11 @@ fn prune_backups(directory: &Path, stem: &str, keep: usize) {
         .collect();
     // Names embed the millisecond time right after the stem, so they sort by age.
     backups.sort();
+    backups
+}
+
+fn prune_backups(directory: &Path, stem: &str, keep: usize) {
+    let backups = list_backups(directory, stem);
     let excess = backups.len().saturating_sub(keep.max(1));
     for old in backups.into_iter().take(excess) {
         if let Err(error) = std::fs::remove_file(&old) {

@@ -121,6 +121,51 @@ fn a_database_from_a_newer_build_is_refused() {
     assert!(matches!(error, StoreError::NewerDatabase { .. }), "{error}");
 }
 
+/// A damaged file is named as such, with what to do now and the newest backup.
+#[test]
+fn a_damaged_database_says_how_to_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roadie.db");
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, _) = Store::open(&path, StoreOptions::default(), no_hook()).unwrap();
+        for n in 0..2000 {
+            store.append_event(custom(n)).await.unwrap();
+        }
+        assert!(store.close(Duration::from_secs(5)).await);
+    });
+    let backups = dir.path().join("backups");
+    std::fs::create_dir_all(&backups).unwrap();
+    for name in ["roadie-1000-before-x.db", "roadie-2000-before-y.db"] {
+        std::fs::copy(&path, backups.join(name)).unwrap();
+    }
+    // Garble the pages after the schema's.
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 4096 * 12, "{}", bytes.len());
+    bytes[4096 * 2..4096 * 12].fill(0x5a);
+    std::fs::write(&path, bytes).unwrap();
+
+    let error = Store::open(&path, StoreOptions::default(), no_hook()).unwrap_err();
+    let StoreError::Damaged { backup, .. } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(
+        backup.as_deref(),
+        Some(backups.join("roadie-2000-before-y.db").as_path())
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("is damaged")
+            && message.contains("mv ")
+            && message.contains("roadie-2000"),
+        "{message}"
+    );
+
+    std::fs::write(&path, "not a database at all, just text ".repeat(200)).unwrap();
+    let error = Store::open(&path, StoreOptions::default(), no_hook()).unwrap_err();
+    assert!(matches!(error, StoreError::Damaged { .. }), "{error}");
+}
+
 #[test]
 fn events_are_committed_before_the_hook_sees_them_and_come_back_in_order() {
     let dir = tempfile::tempdir().unwrap();
