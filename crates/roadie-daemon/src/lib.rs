@@ -15,6 +15,7 @@ pub mod keystore;
 pub mod logging;
 pub mod obs;
 pub mod platforms;
+pub mod supervise;
 mod trim;
 pub mod tts;
 

@@ -91,6 +91,13 @@ impl Obs {
                     .await;
                 }
                 if states.changed().await.is_err() {
+                    // The connection task is gone: only a panic ends it before the
+                    // daemon stops, and `connected` must not stay on show after it.
+                    health.set(
+                        "obs",
+                        ComponentState::Down,
+                        "the OBS connection stopped (a bug in Roadie; see the log); restart the daemon",
+                    );
                     break;
                 }
             }

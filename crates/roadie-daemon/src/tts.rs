@@ -22,6 +22,7 @@ const OVERLAY_GRACE: Duration = Duration::from_secs(5);
 
 use crate::bus::EventBus;
 use crate::health::HealthBoard;
+use crate::supervise::restart_on_panic;
 
 /// The TTS service; cheap to clone.
 #[derive(Clone)]
@@ -140,11 +141,12 @@ impl Tts {
         config: &roadie_config::TtsConfig,
         bus: EventBus,
         health: Arc<HealthBoard>,
-        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Tts {
         let tts = Tts::idle(config, bus);
         health.set("tts", ComponentState::Degraded, "looking for the engine");
         let engine_config = engine_config(config);
+        let player_health = Arc::clone(&health);
         let probing = tts.clone();
         tokio::spawn(async move {
             match roadie_tts::probe(&engine_config).await {
@@ -165,10 +167,24 @@ impl Tts {
         });
         let player = tts.clone();
         tokio::spawn(async move {
-            tokio::select! {
-                () = player.play() => {}
-                _ = shutdown.wait_for(|stop| *stop) => {}
-            }
+            let start = || {
+                let player = player.clone();
+                let mut shutdown = shutdown.clone();
+                async move {
+                    tokio::select! {
+                        () = player.play() => {}
+                        _ = shutdown.wait_for(|stop| *stop) => {}
+                    }
+                }
+            };
+            let report = |reason: String, _delay| {
+                player_health.set(
+                    "tts",
+                    ComponentState::Degraded,
+                    format!("the player restarted after a crash ({reason})"),
+                );
+            };
+            restart_on_panic("tts player", start, shutdown.clone(), report).await;
         });
         tts
     }

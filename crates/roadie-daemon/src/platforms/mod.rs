@@ -24,6 +24,7 @@ use crate::automation::Automation;
 use crate::bus::EventBus;
 use crate::health::HealthBoard;
 use crate::keystore::{KeystoreSlot, TOKEN_KEY_PREFIX};
+use crate::supervise::restart_on_panic;
 
 mod kick;
 mod twitch;
@@ -47,46 +48,25 @@ fn token_keystore_key(platform: PlatformId, account_id: &str) -> String {
     }
 }
 
-/// Runs a platform's adapter until `stopped` turns true. A panic in the adapter (a bug:
-/// bad input must never cause one) would otherwise end the connection silently while
-/// `status` still said `connected`; it is logged, shown as `reconnecting` with the
-/// reason, and the adapter is started again after a pause that grows with each crash
-/// in a row (about 1 s up to 60 s; a run of ten minutes starts the count again).
+/// Runs a platform's adapter until `stopped` turns true; a panic in it is shown as
+/// `reconnecting` with the reason, and the adapter starts again (see
+/// [`restart_on_panic`]).
 async fn supervise(
     platform: PlatformId,
     adapter: Arc<dyn Platform>,
     sink: Arc<dyn PlatformSink>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) {
-    use futures_util::FutureExt;
-    let mut crashes = 0u32;
-    loop {
+    let start = || {
         let mut stop_signal = stopped.clone();
-        let run = Arc::clone(&adapter).run(
+        Arc::clone(&adapter).run(
             Arc::clone(&sink),
             Box::pin(async move {
                 let _ = stop_signal.wait_for(|stop| *stop).await;
             }),
-        );
-        let started = tokio::time::Instant::now();
-        let Err(panic) = std::panic::AssertUnwindSafe(run).catch_unwind().await else {
-            return;
-        };
-        if *stopped.borrow() {
-            return;
-        }
-        crashes = if started.elapsed() >= CRASH_COUNT_RESET {
-            1
-        } else {
-            crashes.saturating_add(1)
-        };
-        let reason = crate::logging::panic_message(panic.as_ref());
-        let delay = roadie_platform::reconnect_delay(
-            Duration::from_secs(1),
-            Duration::from_secs(60),
-            crashes,
-        );
-        tracing::error!(%platform, %reason, crashes, delay_ms = delay.as_millis() as u64, "the platform connection crashed (a bug in Roadie); starting it again");
+        )
+    };
+    let report = |reason: String, delay: Duration| {
         sink.status(
             ConnectionState::Reconnecting,
             format!(
@@ -94,15 +74,9 @@ async fn supervise(
                 delay.as_secs().max(1)
             ),
         );
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            _ = stopped.wait_for(|stop| *stop) => return,
-        }
-    }
+    };
+    restart_on_panic(platform.as_str(), start, stopped.clone(), report).await;
 }
-
-/// A run at least this long starts the crash count again.
-const CRASH_COUNT_RESET: Duration = Duration::from_secs(600);
 
 /// How a platform signs in: the app's credentials, its endpoints and the scopes
 /// Roadie asks for.
