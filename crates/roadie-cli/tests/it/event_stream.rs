@@ -182,3 +182,85 @@ fn a_slow_consumer_is_cut_off_with_a_reason_and_the_daemon_carries_on() {
             .contains("cut off a slow event-stream subscriber")
     );
 }
+
+/// `roadie events --follow` outlives the daemon, like `tail -F`: a stop or a `kill -9`
+/// is waited out, and the events of the daemon that comes back are printed.
+#[test]
+fn the_cli_follow_waits_for_a_restarted_daemon_and_goes_on() {
+    use std::io::BufRead;
+
+    let env = support::env();
+    let mut daemon = env.spawn_daemon();
+    let mut follower = env
+        .command(&["events", "--follow", "--type", "custom"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (lines, printed) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let rt = support::runtime();
+    let expect = |n: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = printed
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("event {n} was never printed"));
+            if line.contains(&format!("\"n\":{n}")) {
+                return;
+            }
+        }
+    };
+    let publish = |daemon: &roadie_test_support::RunningDaemon, n: usize| {
+        rt.block_on(support::client(daemon).publish(support::custom_events(1, n)))
+            .unwrap();
+    };
+
+    // The follower subscribes a moment after it starts: publish until it prints.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        publish(&daemon, 0);
+        if let Ok(line) = printed.recv_timeout(Duration::from_millis(300)) {
+            assert!(line.contains("\"n\":0"), "{line}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the follower printed nothing"
+        );
+    }
+    while printed.try_recv().is_ok() {}
+
+    daemon.terminate(Duration::from_secs(10)).unwrap();
+    let mut daemon = env.spawn_daemon();
+    publish(&daemon, 1);
+    expect(1);
+
+    daemon.kill9();
+    let daemon = env.spawn_daemon();
+    publish(&daemon, 2);
+    expect(2);
+
+    assert!(
+        follower.try_wait().unwrap().is_none(),
+        "the follower gave up"
+    );
+    let _ = follower.kill();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut follower.stderr.take().unwrap(), &mut stderr).unwrap();
+    let _ = follower.wait();
+    assert!(stderr.contains("waiting for it to come back"), "{stderr}");
+    assert!(stderr.contains("the daemon is back"), "{stderr}");
+}
