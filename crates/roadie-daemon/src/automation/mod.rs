@@ -243,8 +243,7 @@ impl Automation {
     /// would silently stop.
     fn handle_guarded(&self, event: Event) {
         let kind = event.kind.type_name();
-        let handled =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event)));
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event)));
         if let Err(panic) = handled {
             tracing::error!(
                 kind,
