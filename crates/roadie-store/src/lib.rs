@@ -485,16 +485,20 @@ impl Store {
     /// Returns false when the writer did not finish in time.
     pub async fn close(&self, timeout: Duration) -> bool {
         let (ack, answer) = oneshot::channel();
-        if self
-            .inner
-            .writer
-            .send(writer::Command::Shutdown(ack))
-            .await
-            .is_err()
-        {
-            return true;
-        }
-        let finished = tokio::time::timeout(timeout, answer).await.is_ok();
+        // The queue may be full (a writer waiting out another program's lock): the
+        // time limit covers getting the request in as well.
+        let stopped = tokio::time::timeout(timeout, async {
+            if self
+                .inner
+                .writer
+                .send(writer::Command::Shutdown(ack))
+                .await
+                .is_ok()
+            {
+                let _ = answer.await;
+            }
+        });
+        let finished = stopped.await.is_ok();
         if finished {
             let handle = self
                 .inner

@@ -359,6 +359,52 @@ fn a_shutdown_ends_the_wait_for_a_locked_database() {
     });
 }
 
+/// With the queue full behind a locked database, a stop still returns within its time
+/// limit (saying the writer did not finish) instead of hanging the daemon's exit.
+#[test]
+fn a_stop_behind_a_full_queue_keeps_its_time_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roadie.db");
+    let options = StoreOptions {
+        busy_timeout: Duration::from_millis(50),
+        max_batch: 2,
+        queue_capacity: 4,
+        ..StoreOptions::default()
+    };
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, _) = Store::open(&path, options, no_hook()).unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let filler = tokio::spawn({
+            let store = store.clone();
+            async move {
+                for n in 0..100 {
+                    if store.append_event(custom(n)).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let mut problem = store.write_problem();
+        tokio::time::timeout(Duration::from_secs(5), problem.wait_for(Option::is_some))
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!filler.is_finished(), "the queue never filled");
+        let started = std::time::Instant::now();
+        assert!(!store.close(Duration::from_millis(500)).await);
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        filler.abort();
+        other.execute_batch("COMMIT").unwrap();
+    });
+}
+
 #[test]
 fn the_writer_checkpoints_the_wal_into_the_database_file() {
     // SQLite's own checkpoint is off (it would run inside COMMIT, before the fan-out);
