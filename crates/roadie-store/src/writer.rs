@@ -106,6 +106,7 @@ pub(crate) fn spawn(
         rows_since_checkpoint: 0,
         checkpoints,
         problem,
+        held: Vec::new(),
     };
     std::thread::Builder::new()
         .name("roadie-db-writer".into())
@@ -128,6 +129,9 @@ struct Writer {
     checkpoints: std::sync::mpsc::SyncSender<()>,
     /// Why writes are held back right now (see [`Writer::begin`]), for `status`.
     problem: watch::Sender<Option<String>>,
+    /// Fire-and-forget events a full disk kept out: they go first into the next
+    /// transaction (see [`Writer::commit_batch`]).
+    held: Vec<NewEvent>,
 }
 
 /// Opens the checkpoint thread's own connection.
@@ -179,13 +183,27 @@ impl Writer {
     fn run(&mut self, mut receiver: mpsc::Receiver<Command>, max_batch: usize) {
         let mut batch = Vec::with_capacity(max_batch.min(1024));
         let mut previous_batch = 0;
-        while let Some(first) = receiver.blocking_recv() {
-            batch.push(first);
-            drain_into(&mut receiver, &mut batch, max_batch);
+        loop {
+            // Held events are retried alone, after a pause: what keeps arriving waits in
+            // the queue (producers wait once it is full), so memory stays bounded.
+            let retrying = !self.held.is_empty();
+            if retrying {
+                std::thread::sleep(BEGIN_RETRY_PAUSE);
+                batch.push(Command::Append {
+                    events: std::mem::take(&mut self.held),
+                    ack: None,
+                });
+            } else {
+                let Some(first) = receiver.blocking_recv() else {
+                    break;
+                };
+                batch.push(first);
+                drain_into(&mut receiver, &mut batch, max_batch);
+            }
             // A commit costs about the same for one event as for hundreds (the same
             // few pages are written to the WAL). In a burst the previous batch was big:
             // wait a moment so this one carries more. A lone event never waits.
-            if previous_batch >= BURST_BATCH && batch.len() < max_batch {
+            if !retrying && previous_batch >= BURST_BATCH && batch.len() < max_batch {
                 std::thread::sleep(BURST_LINGER);
                 drain_into(&mut receiver, &mut batch, max_batch);
             }
@@ -306,7 +324,7 @@ impl Writer {
     /// Commits one batch inside the transaction [`Writer::begin`] started; true when a
     /// shutdown was requested.
     fn commit_batch(&mut self, batch: &mut Vec<Command>) -> bool {
-        let mut stored: Vec<EventRow> = Vec::new();
+        let mut stored: Vec<Inserted> = Vec::new();
         let mut append_acks: Vec<(AppendAck, Result<Vec<EventId>, StoreError>)> = Vec::new();
         let mut jobs: Vec<Job> = Vec::new();
         let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
@@ -328,6 +346,9 @@ impl Writer {
                         append_acks.push((ack, result));
                     }
                 }
+                // Without its transaction (SQLite rolled it back) a job would run and
+                // commit on its own; it fails with the batch instead.
+                Command::Write(job) if self.connection.is_autocommit() => jobs.push(job),
                 Command::Write(mut job) => {
                     let _ = self.connection.execute_batch("SAVEPOINT job");
                     if !job.run(&self.connection) {
@@ -344,14 +365,41 @@ impl Writer {
             }
         }
         self.append_unacked(&mut unacked, &mut stored);
-        let commit = self.connection.execute_batch("COMMIT").map_err(|error| {
-            tracing::error!(%error, "a write transaction failed to commit");
-            let _ = self.connection.execute_batch("ROLLBACK");
-            error.to_string()
+        let commit = if self.connection.is_autocommit() {
+            // SQLite rolled the transaction back itself, as it may on a full disk.
+            Err((
+                true,
+                "the disk is full; the transaction was rolled back".to_owned(),
+            ))
+        } else {
+            self.connection.execute_batch("COMMIT").map_err(|error| {
+                let _ = self.connection.execute_batch("ROLLBACK");
+                (is_out_of_space(&error), error.to_string())
+            })
+        };
+        let commit = commit.map_err(|(out_of_space, reason)| {
+            if out_of_space {
+                // Nothing fire-and-forget is lost to a full disk: it is tried again,
+                // ahead of what was held later in this batch.
+                let mut again: Vec<NewEvent> = stored
+                    .drain(..)
+                    .filter_map(|inserted| inserted.unacked.then_some(inserted.event))
+                    .collect();
+                again.append(&mut self.held);
+                self.held = again;
+            } else {
+                tracing::error!(%reason, "a write transaction failed to commit");
+            }
+            reason
         });
         if commit.is_err() {
             stored.clear();
         }
+        self.report_held(&commit);
+        let stored: Vec<EventRow> = stored
+            .into_iter()
+            .map(|inserted| stored_row(inserted.event, inserted.id))
+            .collect();
         for (ack, result) in append_acks {
             let outcome = match (&commit, result) {
                 (Ok(()), result) => result,
@@ -387,11 +435,21 @@ impl Writer {
     /// PC) holds everything. SQLite does this itself when the last connection closes,
     /// but the readers' connections stay open until the process ends.
     fn checkpoint_before_exit(&self) {
-        let busy = self
-            .connection
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
-                row.get::<_, i64>(0)
-            });
+        let truncate = || {
+            self.connection
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+        };
+        let mut busy = truncate();
+        // The checkpoint thread may be copying right now; it finishes soon.
+        for _ in 0..20 {
+            if !matches!(busy, Ok(1)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            busy = truncate();
+        }
         match busy {
             Ok(0) => tracing::debug!("WAL folded into the database file"),
             Ok(_) => tracing::info!("a reader held the WAL; it is folded in at the next start"),
@@ -417,37 +475,86 @@ impl Writer {
     /// and one multi-row INSERT is atomic as a statement, so no savepoint is needed (it
     /// would copy every page it touches once more): a chunk that fails is retried row by
     /// row, so a bad event costs only itself.
-    fn append_unacked(&mut self, events: &mut Vec<NewEvent>, stored: &mut Vec<EventRow>) {
+    fn append_unacked(&mut self, events: &mut Vec<NewEvent>, stored: &mut Vec<Inserted>) {
         if events.is_empty() {
             return;
         }
         let events = std::mem::take(events);
+        if self.connection.is_autocommit() {
+            // The transaction is gone (see `commit_batch`): inserting now would commit
+            // each row on its own.
+            self.held.extend(events);
+            return;
+        }
         let ids = self.next_ids(events.len());
-        let mut inserted = vec![false; events.len()];
+        // Once one event is held, every later one is too: they are stored in the order
+        // they came (a command's reply after the chat line it answers).
+        let mut outcome = vec![Outcome::Held; events.len()];
+        let mut holding = !self.held.is_empty();
         for range in chunks(events.len()) {
+            if holding {
+                break;
+            }
             let chunk = insert_chunk(
                 &self.connection,
                 &events[range.clone()],
                 &ids[range.clone()],
             );
             match chunk {
-                Ok(()) => inserted[range].fill(true),
+                Ok(()) => outcome[range].fill(Outcome::Inserted),
+                Err(StoreError::Sqlite(error)) if is_out_of_space(&error) => holding = true,
                 Err(_) if range.len() > 1 => {
                     for index in range {
                         let one = index..index + 1;
                         match insert_chunk(&self.connection, &events[one.clone()], &ids[one]) {
-                            Ok(()) => inserted[index] = true,
-                            Err(error) => tracing::error!(%error, "could not store an event"),
+                            Ok(()) => outcome[index] = Outcome::Inserted,
+                            Err(StoreError::Sqlite(error)) if is_out_of_space(&error) => {
+                                holding = true;
+                                break;
+                            }
+                            Err(error) => {
+                                tracing::error!(%error, "could not store an event");
+                                outcome[index] = Outcome::Lost;
+                            }
                         }
                     }
                 }
-                Err(error) => tracing::error!(%error, "could not store an event"),
+                Err(error) => {
+                    tracing::error!(%error, "could not store an event");
+                    outcome[range].fill(Outcome::Lost);
+                }
             }
         }
-        for ((event, id), inserted) in events.into_iter().zip(ids).zip(inserted) {
-            if inserted {
-                stored.push(stored_row(event, id));
+        for ((event, id), outcome) in events.into_iter().zip(ids).zip(outcome) {
+            match outcome {
+                Outcome::Inserted => stored.push(Inserted {
+                    event,
+                    id,
+                    unacked: true,
+                }),
+                Outcome::Held => self.held.push(event),
+                Outcome::Lost => {}
             }
+        }
+    }
+
+    /// Says in `status` while events are held for want of space, and when they are not.
+    fn report_held(&mut self, commit: &Result<(), String>) {
+        let holding = !self.held.is_empty();
+        let reported = self.problem.borrow().is_some();
+        if holding {
+            let problem = format!(
+                "the disk is full: {} event(s) are held in memory until there is room \
+                 (free some space, e.g. old recordings)",
+                self.held.len()
+            );
+            if !reported {
+                tracing::error!("{problem}");
+            }
+            self.problem.send_replace(Some(problem));
+        } else if reported && commit.is_ok() {
+            tracing::warn!("there is room on the disk again; the held events are stored");
+            self.problem.send_replace(None);
         }
     }
 
@@ -455,8 +562,15 @@ impl Writer {
     fn append(
         &mut self,
         events: Vec<NewEvent>,
-        stored: &mut Vec<EventRow>,
+        stored: &mut Vec<Inserted>,
     ) -> Result<Vec<EventId>, StoreError> {
+        // Held events go first (see `append_unacked`); these would overtake them.
+        if self.connection.is_autocommit() || !self.held.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "transaction",
+                reason: "the disk is full; the transaction was rolled back".into(),
+            });
+        }
         let ids = self.next_ids(events.len());
         // One event is one statement, atomic on its own; several need a savepoint so
         // the producer's events are stored all or none.
@@ -482,12 +596,11 @@ impl Writer {
                 .prepare_cached("RELEASE append")
                 .and_then(|mut statement| statement.execute([]))?;
         }
-        stored.extend(
-            events
-                .into_iter()
-                .zip(&ids)
-                .map(|(event, id)| stored_row(event, *id)),
-        );
+        stored.extend(events.into_iter().zip(&ids).map(|(event, &id)| Inserted {
+            event,
+            id,
+            unacked: false,
+        }));
         Ok(ids)
     }
 
@@ -501,6 +614,33 @@ impl Writer {
             })
             .collect()
     }
+}
+
+/// An event inserted in the open transaction; it becomes an [`EventRow`] for the
+/// commit hook once the transaction commits.
+struct Inserted {
+    event: NewEvent,
+    id: EventId,
+    /// Fire-and-forget: no one waits for an answer, so a full disk holds it back
+    /// instead of failing it.
+    unacked: bool,
+}
+
+/// What became of a fire-and-forget event's insert.
+#[derive(Clone, Copy)]
+enum Outcome {
+    Inserted,
+    /// The disk is full: kept for the next try.
+    Held,
+    Lost,
+}
+
+/// SQLite's errors for a full disk (or one that fails writes, which frees up as often).
+fn is_out_of_space(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure)
+    )
 }
 
 /// The row handed to the commit hook for an event just inserted.
@@ -592,4 +732,119 @@ fn insert_chunk(
     }
     statement.execute(values.as_slice())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use roadie_core::Platform;
+
+    use super::*;
+
+    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting: {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A full disk (here SQLite's `max_page_count`, which fails the same way) holds
+    /// fire-and-forget events back instead of dropping them; `status` says so; when
+    /// there is room again they are all stored and announced, in order.
+    #[test]
+    fn a_full_disk_holds_fire_and_forget_events_until_there_is_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roadie.db");
+        let mut connection =
+            crate::connection::open_writer(&path, Duration::from_millis(50)).unwrap();
+        crate::migrations::apply(&mut connection, &path, 1).unwrap();
+        let filler = format!("{{\"filler\":\"{}\"}}", "x".repeat(2000));
+        for n in 0..200 {
+            connection
+                .execute(
+                    "INSERT INTO event_log (id, at_ms, platform, type, data) VALUES (?1, 0, 'roadie', 'custom', ?2)",
+                    rusqlite::params![format!("0000000000000000000{n:07}"), filler],
+                )
+                .unwrap();
+        }
+        let pages: i64 = connection
+            .query_row("PRAGMA page_count", [], |row| row.get(0))
+            .unwrap();
+        // No room to grow: the next page the writer needs fails like a full disk.
+        let _: i64 = connection
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+
+        let announced: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen = Arc::clone(&announced);
+        let hook: CommitHook = Box::new(move |rows: &[EventRow]| {
+            seen.lock()
+                .unwrap()
+                .extend(rows.iter().map(|row| row.data_json.clone()));
+        });
+        let (sender, receiver) = mpsc::channel(1024);
+        let (problem, mut problem_seen) = watch::channel(None);
+        let opener: CheckpointOpener = {
+            let path = path.clone();
+            Box::new(move || crate::connection::open_writer(&path, Duration::from_millis(50)))
+        };
+        let thread = spawn(connection, opener, receiver, None, 64, hook, problem).unwrap();
+
+        let event = |n: usize| NewEvent {
+            at_ms: 1,
+            platform: Platform::Roadie,
+            kind: "custom",
+            data_json: format!("{{\"n\":{n},\"pad\":\"{}\"}}", "y".repeat(500)),
+        };
+        for n in 0..100 {
+            sender
+                .blocking_send(Command::Append {
+                    events: vec![event(n)],
+                    ack: None,
+                })
+                .unwrap();
+        }
+        wait_until("the full disk reported", || {
+            problem_seen.borrow_and_update().is_some()
+        });
+        let reported = problem_seen.borrow().clone().unwrap();
+        assert!(reported.contains("disk is full"), "{reported}");
+        std::thread::sleep(Duration::from_millis(600));
+        assert!(announced.lock().unwrap().len() < 100, "nothing was held");
+
+        // Room again: another program deletes rows, freeing pages.
+        Connection::open(&path)
+            .unwrap()
+            .execute("DELETE FROM event_log WHERE data LIKE '%filler%'", [])
+            .unwrap();
+        wait_until("every held event stored", || {
+            announced.lock().unwrap().len() == 100
+        });
+        let order: Vec<usize> = announced
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|json| {
+                let rest = json.strip_prefix("{\"n\":").unwrap();
+                rest[..rest.find(',').unwrap()].parse().unwrap()
+            })
+            .collect();
+        assert_eq!(order, (0..100).collect::<Vec<_>>());
+        wait_until("the problem cleared", || problem_seen.borrow().is_none());
+        let stored: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM event_log", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(stored, 100);
+
+        let (ack, done) = oneshot::channel();
+        sender.blocking_send(Command::Shutdown(ack)).unwrap();
+        done.blocking_recv().unwrap();
+        thread.join().unwrap();
+    }
 }
