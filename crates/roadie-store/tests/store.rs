@@ -266,6 +266,34 @@ fn after_a_clean_stop_the_database_file_alone_holds_everything() {
     assert_eq!(count, 500);
 }
 
+/// A store on a fresh database whose write lock another connection holds, as a
+/// database browser would; the busy timeout is short so the tests do not wait 5 s.
+fn locked_store(
+    path: &std::path::Path,
+    options: StoreOptions,
+    hook: roadie_store::CommitHook,
+) -> (Store, Connection) {
+    let options = StoreOptions {
+        busy_timeout: Duration::from_millis(50),
+        ..options
+    };
+    let (store, _) = Store::open(path, options, hook).unwrap();
+    let other = Connection::open(path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    (store, other)
+}
+
+/// Waits until the store reports that it cannot write; what it says.
+async fn write_problem_reported(store: &Store) -> String {
+    let mut problem = store.write_problem();
+    tokio::time::timeout(Duration::from_secs(5), problem.wait_for(Option::is_some))
+        .await
+        .expect("the held writes were never reported")
+        .unwrap()
+        .clone()
+        .unwrap()
+}
+
 /// Another program (a database browser, a backup tool) holding the write lock past
 /// the busy timeout: nothing is dropped, the problem is reported while it lasts, and
 /// everything held is stored and announced once the lock is gone.
@@ -278,17 +306,10 @@ fn events_wait_out_another_programs_write_lock_and_none_is_lost() {
     let hook: roadie_store::CommitHook = Box::new(move |rows: &[EventRow]| {
         *counter.lock().unwrap() += rows.len();
     });
-    let options = StoreOptions {
-        busy_timeout: Duration::from_millis(50),
-        ..StoreOptions::default()
-    };
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(&path, options, hook).unwrap();
+        let (store, other) = locked_store(&path, StoreOptions::default(), hook);
         let mut problem = store.write_problem();
-        let other = Connection::open(&path).unwrap();
-        other.execute_batch("BEGIN IMMEDIATE").unwrap();
-
         for n in 0..100 {
             store.append_event(custom(n)).await.unwrap();
         }
@@ -300,11 +321,7 @@ fn events_wait_out_another_programs_write_lock_and_none_is_lost() {
                     .await
             }
         });
-        tokio::time::timeout(Duration::from_secs(5), problem.wait_for(Option::is_some))
-            .await
-            .expect("the held writes were never reported")
-            .unwrap();
-        let reported = problem.borrow().clone().unwrap();
+        let reported = write_problem_reported(&store).await;
         assert!(reported.contains("another program"), "{reported}");
         // Held well past several busy timeouts: nothing stored, nothing lost.
         tokio::time::sleep(Duration::from_millis(600)).await;
@@ -335,24 +352,14 @@ fn events_wait_out_another_programs_write_lock_and_none_is_lost() {
 fn a_shutdown_ends_the_wait_for_a_locked_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("roadie.db");
-    let options = StoreOptions {
-        busy_timeout: Duration::from_millis(50),
-        ..StoreOptions::default()
-    };
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(&path, options, no_hook()).unwrap();
-        let other = Connection::open(&path).unwrap();
-        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (store, other) = locked_store(&path, StoreOptions::default(), no_hook());
         let acked = tokio::spawn({
             let store = store.clone();
             async move { store.append_events_acked(vec![custom(1)]).await }
         });
-        let mut problem = store.write_problem();
-        tokio::time::timeout(Duration::from_secs(5), problem.wait_for(Option::is_some))
-            .await
-            .unwrap()
-            .unwrap();
+        write_problem_reported(&store).await;
         assert!(store.close(Duration::from_secs(5)).await);
         assert!(acked.await.unwrap().is_err());
         other.execute_batch("COMMIT").unwrap();
@@ -366,16 +373,13 @@ fn a_stop_behind_a_full_queue_keeps_its_time_limit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("roadie.db");
     let options = StoreOptions {
-        busy_timeout: Duration::from_millis(50),
         max_batch: 2,
         queue_capacity: 4,
         ..StoreOptions::default()
     };
     let rt = runtime();
     rt.block_on(async {
-        let (store, _) = Store::open(&path, options, no_hook()).unwrap();
-        let other = Connection::open(&path).unwrap();
-        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (store, other) = locked_store(&path, options, no_hook());
         let filler = tokio::spawn({
             let store = store.clone();
             async move {
@@ -386,11 +390,7 @@ fn a_stop_behind_a_full_queue_keeps_its_time_limit() {
                 }
             }
         });
-        let mut problem = store.write_problem();
-        tokio::time::timeout(Duration::from_secs(5), problem.wait_for(Option::is_some))
-            .await
-            .unwrap()
-            .unwrap();
+        write_problem_reported(&store).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(!filler.is_finished(), "the queue never filled");
         let started = std::time::Instant::now();
