@@ -286,7 +286,7 @@ impl Writer {
     fn fail_batch(batch: &mut Vec<Command>) -> bool {
         let failure = || StoreError::Invalid {
             field: "transaction",
-            reason: "the database could not be written before shutdown".into(),
+            reason: NOT_WRITTEN_BEFORE_SHUTDOWN.into(),
         };
         let mut lost = 0usize;
         let mut shutdown = false;
@@ -300,9 +300,7 @@ impl Writer {
                     lost += events.len();
                     let _ = ack.send(Err(failure()));
                 }
-                Command::Write(job) => job.finish(Err(
-                    "the database could not be written before shutdown".into(),
-                )),
+                Command::Write(job) => job.finish(Err(NOT_WRITTEN_BEFORE_SHUTDOWN.into())),
                 Command::Flush(waiter) => {
                     let _ = waiter.send(());
                 }
@@ -367,10 +365,7 @@ impl Writer {
         self.append_unacked(&mut unacked, &mut stored);
         let commit = if self.connection.is_autocommit() {
             // SQLite rolled the transaction back itself, as it may on a full disk.
-            Err((
-                true,
-                "the disk is full; the transaction was rolled back".to_owned(),
-            ))
+            Err((true, ROLLED_BACK_BY_SQLITE.to_owned()))
         } else {
             self.connection.execute_batch("COMMIT").map_err(|error| {
                 let _ = self.connection.execute_batch("ROLLBACK");
@@ -568,7 +563,7 @@ impl Writer {
         if self.connection.is_autocommit() || !self.held.is_empty() {
             return Err(StoreError::Invalid {
                 field: "transaction",
-                reason: "the disk is full; the transaction was rolled back".into(),
+                reason: ROLLED_BACK_BY_SQLITE.into(),
             });
         }
         let ids = self.next_ids(events.len());
@@ -653,6 +648,12 @@ fn stored_row(event: NewEvent, id: EventId) -> EventRow {
         data_json: event.data_json,
     }
 }
+
+/// Why the commands of a batch given up at shutdown failed.
+const NOT_WRITTEN_BEFORE_SHUTDOWN: &str = "the database could not be written before shutdown";
+
+/// Why a batch failed when SQLite rolled its transaction back itself.
+const ROLLED_BACK_BY_SQLITE: &str = "the disk is full; the transaction was rolled back";
 
 /// How long the writer waits before trying again to start a transaction that failed.
 const BEGIN_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
