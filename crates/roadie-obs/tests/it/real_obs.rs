@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use roadie_obs::{ObsClient, ObsError, ObsEvent, ObsState, SourceState};
 
-use crate::support::{config, next_event, wait_for};
+use crate::support::{LIMIT, config, next_event, wait_for};
 
 const PASSWORD: &str = "roadie-peer-pass";
 
@@ -105,9 +105,20 @@ async fn real_obs_scenes_sources_text_password_and_restart() {
     wrong.shutdown().await;
 
     // OBS killed and started again: the same client comes back by itself.
-    peer_command("restart");
+    // Watched from before the restart: the script returns once OBS answers again, and
+    // by then the client may have reconnected already.
+    let mut states = client.state_changes();
+    let dropped =
+        tokio::spawn(async move { states.wait_for(|state| !state.is_connected()).await.is_ok() });
     let began = Instant::now();
-    wait_for(&client, |state| !state.is_connected()).await;
+    tokio::task::spawn_blocking(|| peer_command("restart"))
+        .await
+        .unwrap();
+    let saw_drop = tokio::time::timeout(LIMIT, dropped).await;
+    assert!(
+        matches!(saw_drop, Ok(Ok(true))),
+        "the client never noticed OBS going away"
+    );
     wait_for(&client, ObsState::is_connected).await;
     eprintln!("reconnected {:?} after the restart began", began.elapsed());
     let deadline = Instant::now() + Duration::from_secs(10);
