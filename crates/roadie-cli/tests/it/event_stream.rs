@@ -125,8 +125,63 @@ fn ten_thousand_events_arrive_complete_and_in_order_and_since_replays_the_missed
     assert_eq!(support::sequence_number(&lines[4]), 20_000);
 }
 
+/// Publishes `total` custom events, each padded with `padding` bytes, while `reader`
+/// reads them all.
+async fn flood_while_reading(
+    client: &roadie_client::Client,
+    reader: &mut roadie_client::EventStream,
+    total: usize,
+    padding: usize,
+) {
+    let publisher = client.clone();
+    let publishing = tokio::spawn(async move {
+        let pad = "x".repeat(padding);
+        for batch in 0..(total / 500) {
+            let mut events = support::custom_events(500, batch * 500);
+            for event in &mut events {
+                event.data["pad"] = serde_json::json!(pad);
+            }
+            publisher.publish(events).await.unwrap();
+        }
+    });
+    let all = read_n(reader, total).await;
+    assert_eq!(
+        support::sequence_number(&all[total - 1]),
+        (total - 1) as u64
+    );
+    publishing.await.unwrap();
+}
+
 #[test]
-fn a_slow_consumer_is_cut_off_with_a_reason_and_the_daemon_carries_on() {
+fn a_consumer_that_falls_behind_catches_up_from_the_database_and_misses_nothing() {
+    let env = support::env();
+    let daemon = env.spawn_daemon();
+    let client = support::client(&daemon);
+    let rt = support::runtime();
+    rt.block_on(async {
+        let mut behind = client.subscribe(&[], None).await.unwrap();
+        let mut reader = client.subscribe(&[], None).await.unwrap();
+        // Ten times the fan-out's capacity while `behind` reads nothing for a moment.
+        let total = 80_000;
+        flood_while_reading(&client, &mut reader, total, 0).await;
+        let caught_up = read_n(&mut behind, total).await;
+        for (expected, event) in caught_up.iter().enumerate() {
+            assert_eq!(
+                support::sequence_number(event),
+                expected as u64,
+                "out of order or missing"
+            );
+        }
+    });
+    assert!(
+        !daemon
+            .stderr()
+            .contains("cut off a slow event-stream subscriber")
+    );
+}
+
+#[test]
+fn a_consumer_that_stops_reading_is_cut_off_with_a_reason_and_the_daemon_carries_on() {
     let env = support::env();
     let daemon = env.spawn_daemon();
     let client = support::client(&daemon);
@@ -134,23 +189,12 @@ fn a_slow_consumer_is_cut_off_with_a_reason_and_the_daemon_carries_on() {
     rt.block_on(async {
         let mut sleeper = client.subscribe(&[], None).await.unwrap();
         let mut reader = client.subscribe(&[], None).await.unwrap();
-        let total = 80_000;
-        let publisher = client.clone();
-        let publishing = tokio::spawn(async move {
-            for batch in 0..(total / 2000) {
-                publisher
-                    .publish(support::custom_events(2000, batch * 2000))
-                    .await
-                    .unwrap();
-            }
-        });
-        // The reader keeps up and gets everything, while the sleeper reads nothing.
-        let all = read_n(&mut reader, total).await;
-        assert_eq!(
-            support::sequence_number(&all[total - 1]),
-            (total - 1) as u64
-        );
-        publishing.await.unwrap();
+        // 80 MB: more than the sleeper's socket buffers hold (up to 32 MB on Linux).
+        let total = 40_000;
+        // The reader keeps up and gets everything, while the sleeper reads nothing for
+        // longer than the daemon waits on a client that takes no frames (10 s).
+        flood_while_reading(&client, &mut reader, total, 2000).await;
+        tokio::time::sleep(Duration::from_secs(11)).await;
         // Now the sleeper wakes: after what fitted in buffers, the daemon's close arrives.
         let mut delivered = 0usize;
         let closed = loop {

@@ -2,6 +2,7 @@
 //! stored history, and publishing custom events.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -73,8 +74,9 @@ fn parse_query(raw: Option<&str>) -> Result<EventQuery, ApiError> {
 /// Upgrades to a WebSocket that sends one event envelope per text frame.
 ///
 /// Stored events after `since` are replayed first, then live events follow with no
-/// gap and no duplicate. A client that falls more than the fan-out capacity behind is
-/// closed with code 1008 and a reason naming the last id it got, so it can resume.
+/// gap and no duplicate. A client that falls more than the fan-out capacity behind
+/// catches up from the database; one that also stopped taking frames for 10 s is closed
+/// with code 1008 and a reason naming the last id it got, so it can resume.
 #[utoipa::path(get, path = "/api/v1/events", security(("bearer" = [])),
     params(("type" = Option<Vec<String>>, Query, description = "only these types (repeatable)"),
            ("since" = Option<String>, Query, description = "replay stored events after this id first")),
@@ -102,7 +104,7 @@ async fn serve_stream(
 ) {
     // Reading happens in its own task: the client only ever sends pings and a close,
     // and polling a read on every event would cost a buffer reset per event.
-    let (mut socket, mut incoming) = socket.split();
+    let (socket, mut incoming) = socket.split();
     let (closed, mut client_closed) = tokio::sync::oneshot::channel::<()>();
     let reader = tokio::spawn(async move {
         while let Some(message) = incoming.next().await {
@@ -114,40 +116,16 @@ async fn serve_stream(
     });
     let _reader_guard = AbortOnDrop(reader);
     let mut shutdown = state.shutdown.clone();
-    let mut last_sent = query.since.unwrap_or(EventId::MIN);
+    let mut out = Outgoing {
+        socket,
+        last_sent: query.since.unwrap_or(EventId::MIN),
+        blocked: Duration::ZERO,
+    };
     let wanted =
         |kind: &str| query.types.is_empty() || query.types.iter().any(|wanted| wanted == kind);
 
-    if query.since.is_some() {
-        loop {
-            let page = match state
-                .bus
-                .store()
-                .events_after(Some(last_sent), query.types.clone(), REPLAY_PAGE)
-                .await
-            {
-                Ok(page) => page,
-                Err(error) => {
-                    tracing::error!(%error, "event replay failed");
-                    let _ = close(&mut socket, 1011, "replay failed; see the daemon log").await;
-                    return;
-                }
-            };
-            let complete = page.len() < REPLAY_PAGE;
-            for row in &page {
-                let frame = Frame::from_row(row);
-                if socket.feed(Message::Text(frame.json)).await.is_err() {
-                    return;
-                }
-                last_sent = row.id;
-            }
-            if socket.flush().await.is_err() {
-                return;
-            }
-            if complete {
-                break;
-            }
-        }
+    if query.since.is_some() && out.replay(&state, &query.types).await.is_err() {
+        return;
     }
 
     // Frames fed to the socket but not yet written out.
@@ -157,39 +135,141 @@ async fn serve_stream(
             received = live.recv() => match received {
                 Ok(frame) => {
                     let frame: Arc<Frame> = frame;
-                    if frame.id > last_sent && wanted(&frame.kind) {
+                    if frame.id > out.last_sent && wanted(&frame.kind) {
                         // Queue the frame; write to the socket once nothing more is
                         // waiting, so a burst goes out in few system calls.
-                        if socket.feed(Message::Text(frame.json.clone())).await.is_err() {
+                        if out.feed(frame.json.clone()).await.is_err() {
                             return;
                         }
-                        last_sent = frame.id;
+                        out.last_sent = frame.id;
                         unflushed = true;
                     }
                     // Checked after every frame, wanted or not: a wanted frame followed
                     // only by filtered-out ones must still go out.
-                    if unflushed && live.is_empty() {
-                        if socket.flush().await.is_err() {
-                            return;
+                    if live.is_empty() {
+                        if unflushed {
+                            if out.flush().await.is_err() {
+                                return;
+                            }
+                            unflushed = false;
                         }
-                        unflushed = false;
+                        // Caught up: time spent waiting on the client starts over.
+                        out.blocked = Duration::ZERO;
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, last_sent = %last_sent, "cut off a slow event-stream subscriber");
-                    let reason = format!("too slow: fell {missed} events behind; reconnect with since={last_sent}");
-                    let _ = close(&mut socket, CLOSE_TOO_SLOW, &reason).await;
-                    return;
+                    // Everything live is stored first, so a subscriber that fell behind
+                    // the fan-out (a flood, a busy machine) catches up from the database
+                    // and misses nothing. Only one whose client stopped reading is cut off.
+                    tracing::debug!(missed, last_sent = %out.last_sent, "an event-stream subscriber catches up from the database");
+                    match out.catch_up(&state, &query.types).await {
+                        Ok(()) => unflushed = false,
+                        Err(StreamEnded::TooSlow) => {
+                            tracing::warn!(missed, last_sent = %out.last_sent, "cut off a slow event-stream subscriber");
+                            let reason = format!(
+                                "too slow: not reading for {} s while behind; reconnect with since={}",
+                                out.blocked.as_secs(),
+                                out.last_sent
+                            );
+                            let _ = close(&mut out.socket, CLOSE_TOO_SLOW, &reason).await;
+                            return;
+                        }
+                        Err(StreamEnded::Gone) => return,
+                    }
                 }
                 Err(RecvError::Closed) => {
-                    let _ = close(&mut socket, CLOSE_GOING_AWAY, "daemon shutting down").await;
+                    let _ = close(&mut out.socket, CLOSE_GOING_AWAY, "daemon shutting down").await;
                     return;
                 }
             },
             _ = &mut client_closed => return,
             _ = shutdown.changed() => {
-                let _ = close(&mut socket, CLOSE_GOING_AWAY, "daemon shutting down").await;
+                let _ = close(&mut out.socket, CLOSE_GOING_AWAY, "daemon shutting down").await;
                 return;
+            }
+        }
+    }
+}
+
+/// A subscriber that has spent this long waiting for its client to take frames since
+/// it was last caught up is cut off when it falls behind the fan-out, instead of
+/// catching up: its client is not reading.
+const STALLED: Duration = Duration::from_secs(10);
+
+/// The stream's sending half, the last id sent, and how long writes have waited for
+/// the client since the stream was last caught up.
+struct Outgoing {
+    socket: SplitSink<WebSocket, Message>,
+    last_sent: EventId,
+    blocked: Duration,
+}
+
+/// Why sending ended early.
+enum StreamEnded {
+    /// The client is gone (a write failed) or the replay failed (the client was told).
+    Gone,
+    /// Behind the fan-out, and its client took no frames for [`STALLED`].
+    TooSlow,
+}
+
+impl Outgoing {
+    async fn feed(&mut self, json: axum::extract::ws::Utf8Bytes) -> Result<(), StreamEnded> {
+        let started = Instant::now();
+        let fed = self.socket.feed(Message::Text(json)).await;
+        self.blocked += started.elapsed();
+        fed.map_err(|_| StreamEnded::Gone)
+    }
+
+    async fn flush(&mut self) -> Result<(), StreamEnded> {
+        let started = Instant::now();
+        let flushed = self.socket.flush().await;
+        self.blocked += started.elapsed();
+        flushed.map_err(|_| StreamEnded::Gone)
+    }
+
+    /// [`Outgoing::replay`] for a subscriber that fell behind, given up on once its
+    /// client has kept it waiting for [`STALLED`] since it was last caught up.
+    async fn catch_up(&mut self, state: &AppState, types: &[String]) -> Result<(), StreamEnded> {
+        self.replay_checking(state, types, true).await
+    }
+
+    /// Sends the stored events after `last_sent`, page by page, until none are left.
+    async fn replay(&mut self, state: &AppState, types: &[String]) -> Result<(), StreamEnded> {
+        self.replay_checking(state, types, false).await
+    }
+
+    async fn replay_checking(
+        &mut self,
+        state: &AppState,
+        types: &[String],
+        give_up_when_stalled: bool,
+    ) -> Result<(), StreamEnded> {
+        loop {
+            if give_up_when_stalled && self.blocked > STALLED {
+                return Err(StreamEnded::TooSlow);
+            }
+            let page = match state
+                .bus
+                .store()
+                .events_after(Some(self.last_sent), types.to_vec(), REPLAY_PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::error!(%error, "event replay failed");
+                    let _ =
+                        close(&mut self.socket, 1011, "replay failed; see the daemon log").await;
+                    return Err(StreamEnded::Gone);
+                }
+            };
+            let complete = page.len() < REPLAY_PAGE;
+            for row in &page {
+                self.feed(Frame::from_row(row).json).await?;
+                self.last_sent = row.id;
+            }
+            self.flush().await?;
+            if complete {
+                return Ok(());
             }
         }
     }
