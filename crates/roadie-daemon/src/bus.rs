@@ -80,6 +80,17 @@ impl EventBus {
         self.store.append_event(to_new_event(event)).await
     }
 
+    /// Queues an event if the store's queue has room right now; gives it back, ready
+    /// for [`EventBus::publish_prepared`], when the queue is full.
+    pub fn try_publish(&self, event: &Event) -> Result<Option<NewEvent>, StoreError> {
+        self.store.try_append_event(to_new_event(event))
+    }
+
+    /// Queues an event [`EventBus::try_publish`] gave back, waiting for room.
+    pub async fn publish_prepared(&self, event: NewEvent) -> Result<(), StoreError> {
+        self.store.append_event(event).await
+    }
+
     /// Stores events in order and returns their ids once they are durable.
     pub async fn publish_acked(&self, events: &[Event]) -> Result<Vec<EventId>, StoreError> {
         self.store

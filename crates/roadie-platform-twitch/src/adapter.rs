@@ -367,6 +367,26 @@ impl ChatSender for HelixChat {
     }
 }
 
+/// The session's events go straight to the daemon's sink from the session's task;
+/// status changes and revocations go to the adapter's loop.
+struct EventsToSink {
+    sink: Arc<dyn PlatformSink>,
+    others: mpsc::Sender<SessionUpdate>,
+}
+
+impl session::Updates for EventsToSink {
+    async fn send(&self, update: SessionUpdate) -> bool {
+        match update {
+            SessionUpdate::Event(event) => {
+                self.sink.event(event).await;
+                // Once the adapter's loop has let this session go, it ends too.
+                !self.others.is_closed()
+            }
+            other => self.others.send(other).await.is_ok(),
+        }
+    }
+}
+
 /// Stops the session when Helix says the sign-in is gone.
 struct WatchingCreator {
     inner: HelixSubscriptionCreator,
@@ -521,7 +541,10 @@ impl TwitchAdapter {
         let session = tokio::spawn(session::run(
             SessionConfig::new(self.settings.eventsub_url.clone()),
             creator,
-            updates_sender,
+            EventsToSink {
+                sink: Arc::clone(sink),
+                others: updates_sender,
+            },
             session_stopped,
         ));
 

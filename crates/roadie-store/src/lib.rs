@@ -156,6 +156,24 @@ impl Store {
         .await
     }
 
+    /// Queues an event for the next batch if the writer's queue has room right now, so
+    /// the busiest producers need no future per event. Gives the event back when the
+    /// queue is full: [`Store::append_event`] then waits for room.
+    pub fn try_append_event(&self, event: NewEvent) -> Result<Option<NewEvent>, StoreError> {
+        let command = writer::Command::Append {
+            events: vec![event],
+            ack: None,
+        };
+        match self.inner.writer.try_send(command) {
+            Ok(()) => Ok(None),
+            Err(mpsc::error::TrySendError::Full(writer::Command::Append {
+                mut events, ..
+            })) => Ok(events.pop()),
+            Err(mpsc::error::TrySendError::Full(_)) => Ok(None),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(StoreError::WriterGone),
+        }
+    }
+
     /// Stores events in order and returns their ids once the transaction committed.
     pub async fn append_events_acked(
         &self,

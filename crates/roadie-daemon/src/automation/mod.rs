@@ -26,8 +26,6 @@ use crate::platforms::PlatformManager;
 pub use commands::CommandsError;
 pub use points::PointsApiError;
 
-/// How many platform events may wait for the automation loop before producers wait.
-const INBOX: usize = 1024;
 /// Points earned in chat are written in batches this often (or when this many wait).
 const POINTS_FLUSH_EVERY: Duration = Duration::from_secs(1);
 const POINTS_BATCH: usize = 256;
@@ -69,7 +67,6 @@ struct Inner {
     points_queue: mpsc::Sender<roadie_store::PointsChange>,
     /// The origin of the monotonic clock cooldowns run on (tokio's, so tests can pause it).
     clock_origin: tokio::time::Instant,
-    inbox: mpsc::Sender<Event>,
     /// Where action steps find script files.
     scripts_dir: std::path::PathBuf,
     /// OBS, for action steps and scripts.
@@ -81,7 +78,6 @@ struct Inner {
 /// What the automation loop needs to run; returned by [`Automation::new`].
 #[derive(Debug)]
 pub struct AutomationTasks {
-    inbox: mpsc::Receiver<Event>,
     points: mpsc::Receiver<roadie_store::PointsChange>,
 }
 
@@ -95,7 +91,6 @@ impl Automation {
         tts: crate::tts::Tts,
         scripts_dir: std::path::PathBuf,
     ) -> (Automation, AutomationTasks) {
-        let (inbox, inbox_receiver) = mpsc::channel(INBOX);
         let (points_queue, points_receiver) = mpsc::channel(POINTS_BATCH * 8);
         let dispatcher = commands::load(&store).await;
         let actions = actions::load(&store).await;
@@ -113,14 +108,12 @@ impl Automation {
                 watch_accrual: Mutex::new(WatchAccrual::new(AccrualPolicy::default())),
                 points_queue,
                 clock_origin: tokio::time::Instant::now(),
-                inbox,
                 scripts_dir,
                 obs,
                 tts,
             }),
         };
         let tasks = AutomationTasks {
-            inbox: inbox_receiver,
             points: points_receiver,
         };
         (automation, tasks)
@@ -131,17 +124,15 @@ impl Automation {
         *lock(&self.inner.platforms) = Some(platforms);
     }
 
-    /// Runs the loops until `shutdown` turns true; then what is queued is handled and
-    /// pending points are written before the returned task ends.
+    /// Runs the timers and the points writer until `shutdown` turns true; pending
+    /// points are written before the returned task ends.
     pub fn spawn(
         &self,
         tasks: AutomationTasks,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
-        let automation = self.clone();
         let points = self.clone();
         let AutomationTasks {
-            mut inbox,
             points: points_receiver,
         } = tasks;
         let points_shutdown = shutdown.clone();
@@ -163,20 +154,7 @@ impl Automation {
             }
         });
         tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    event = inbox.recv() => match event {
-                        Some(event) => automation.handle_guarded(event),
-                        None => break,
-                    },
-                    () = stopping(&mut shutdown) => {
-                        while let Ok(event) = inbox.try_recv() {
-                            automation.handle_guarded(event);
-                        }
-                        break;
-                    }
-                }
-            }
+            stopping(&mut shutdown).await;
             let _ = flusher.await;
         })
     }
@@ -222,11 +200,13 @@ impl Automation {
         )
     }
 
-    /// A platform event, once queued for storage. Waits only when the automation loop
-    /// is backed up, so platforms slow down rather than events being skipped.
-    pub async fn observe(&self, event: Event) {
-        if self.wants(&event) && self.inner.inbox.send(event).await.is_err() {
-            tracing::debug!("automation stopped; event not handled");
+    /// A platform event, once queued for storage, handled on the platform's own task:
+    /// handling never waits (replies, actions and points go on in tasks and queues of
+    /// their own), and a hop through a queue to a task of its own cost more CPU per chat
+    /// line than the handling itself.
+    pub fn observe(&self, event: Event) {
+        if self.wants(&event) {
+            self.handle_guarded(event);
         }
     }
 

@@ -208,6 +208,31 @@ fn record_state(
 
 impl PlatformSink for DaemonSink {
     fn event(&self, event: Event) -> BoxFuture<'_, ()> {
+        if !matches!(
+            event.kind,
+            EventKind::StreamOnline { .. } | EventKind::StreamOffline { .. }
+        ) {
+            // Chat and most events: queued for storage right here while the store's
+            // queue has room, with no future holding the event (it was most of the
+            // allocation per chat line).
+            return match self.bus.try_publish(&event) {
+                Ok(None) => {
+                    self.automation.observe(event);
+                    Box::pin(std::future::ready(()))
+                }
+                Ok(Some(prepared)) => Box::pin(async move {
+                    if let Err(error) = self.bus.publish_prepared(prepared).await {
+                        tracing::error!(%error, platform = %self.platform, "could not store a platform event");
+                    }
+                    self.automation.observe(event);
+                }),
+                Err(error) => {
+                    tracing::error!(%error, platform = %self.platform, "could not store a platform event");
+                    self.automation.observe(event);
+                    Box::pin(std::future::ready(()))
+                }
+            };
+        }
         Box::pin(async move {
             // Stream sessions for per-stream reports.
             let session = match &event.kind {
@@ -245,7 +270,7 @@ impl PlatformSink for DaemonSink {
             if let Err(error) = self.bus.publish(&event).await {
                 tracing::error!(%error, platform = %self.platform, "could not store a platform event");
             }
-            self.automation.observe(event).await;
+            self.automation.observe(event);
         })
     }
 

@@ -96,6 +96,20 @@ pub enum SessionUpdate {
     Event(Event),
 }
 
+/// Where a session's updates go. The adapter takes events straight to its sink, on
+/// the session's task: a hop through a channel to another task cost more CPU per chat
+/// line than storing it. A plain channel sender takes everything (tests).
+pub trait Updates: Send + Sync {
+    /// Hands `update` on; false once nobody listens any more.
+    fn send(&self, update: SessionUpdate) -> impl Future<Output = bool> + Send;
+}
+
+impl Updates for mpsc::Sender<SessionUpdate> {
+    async fn send(&self, update: SessionUpdate) -> bool {
+        mpsc::Sender::send(self, update).await.is_ok()
+    }
+}
+
 /// Why one connection ended.
 enum Ended {
     Shutdown,
@@ -111,10 +125,10 @@ enum Ended {
 
 /// Runs the session until `shutdown` turns true. Updates go to `updates`; the task
 /// ends early only if nobody listens any more.
-pub async fn run(
+pub async fn run<U: Updates>(
     config: SessionConfig,
     creator: Arc<dyn SubscriptionCreator>,
-    updates: mpsc::Sender<SessionUpdate>,
+    updates: U,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut dedup = DedupWindow::new(config.dedup_capacity);
@@ -199,17 +213,17 @@ pub async fn run(
     }
 }
 
-async fn report(updates: &mpsc::Sender<SessionUpdate>, update: SessionUpdate) -> bool {
-    updates.send(update).await.is_ok()
+async fn report<U: Updates>(updates: &U, update: SessionUpdate) -> bool {
+    updates.send(update).await
 }
 
 /// Counts a failure, reports `Reconnecting` with the backoff delay and waits it out;
 /// false when the session must end instead (shutdown, or nobody listens).
-async fn retry_later(
+async fn retry_later<U: Updates>(
     config: &SessionConfig,
     failures: &mut u32,
     reason: String,
-    updates: &mpsc::Sender<SessionUpdate>,
+    updates: &U,
     shutdown: &mut watch::Receiver<bool>,
 ) -> bool {
     *failures = failures.saturating_add(1);
@@ -283,10 +297,10 @@ async fn connect_and_subscribe(
     Ok(Some((socket, session, active)))
 }
 
-struct Reading<'a> {
+struct Reading<'a, U> {
     normaliser: &'a mut Normaliser,
     dedup: &'a mut DedupWindow,
-    updates: &'a mpsc::Sender<SessionUpdate>,
+    updates: &'a U,
 }
 
 /// What one frame asks of the reader.
@@ -297,7 +311,7 @@ enum Next {
 }
 
 /// Decodes and delivers one text frame.
-async fn deliver(text: &str, reading: &mut Reading<'_>) -> Next {
+async fn deliver<U: Updates>(text: &str, reading: &mut Reading<'_, U>) -> Next {
     if let Some((metadata, kind)) = parse_chat_fast(text, ChatMessageSeed) {
         if !reading.dedup.first_seen(&metadata.message_id) {
             tracing::debug!(message_id = %metadata.message_id, "dropped a redelivered notification");
@@ -309,7 +323,7 @@ async fn deliver(text: &str, reading: &mut Reading<'_>) -> Next {
             at,
             kind,
         });
-        return if reading.updates.send(update).await.is_err() {
+        return if !reading.updates.send(update).await {
             Next::Stop
         } else {
             Next::Continue
@@ -334,7 +348,7 @@ async fn deliver(text: &str, reading: &mut Reading<'_>) -> Next {
                             at,
                             kind,
                         });
-                        if reading.updates.send(update).await.is_err() {
+                        if !reading.updates.send(update).await {
                             return Next::Stop;
                         }
                     }
@@ -355,7 +369,7 @@ async fn deliver(text: &str, reading: &mut Reading<'_>) -> Next {
                 kind: subscription.kind.into_owned(),
                 status: subscription.status.into_owned(),
             };
-            if reading.updates.send(revoked).await.is_err() {
+            if !reading.updates.send(revoked).await {
                 Next::Stop
             } else {
                 Next::Continue
@@ -374,12 +388,12 @@ const DRAIN_SILENCE: Duration = Duration::from_secs(2);
 /// Reads one connection until it ends. `draining` is the connection this one replaced
 /// in a hand-over: it is read too, until Twitch closes it, so nothing sent on it
 /// during the switch is lost.
-async fn read_until_end(
+async fn read_until_end<U: Updates>(
     config: &SessionConfig,
     socket: Socket,
     mut draining: Option<Socket>,
     silence_limit: Duration,
-    reading: &mut Reading<'_>,
+    reading: &mut Reading<'_, U>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Ended {
     let mut socket = Some(socket);
