@@ -382,3 +382,21 @@ fn logging_out_of_a_platform_that_is_not_configured_leaves_it_disabled() {
     assert_eq!(state, "disabled", "{detail}");
     assert!(detail.contains("no [twitch] section"), "{detail}");
 }
+
+#[test]
+fn platforms_without_a_config_section_add_nothing_to_the_log_at_start() {
+    let env = support::env();
+    let daemon = env.spawn_daemon();
+    let client = support::client(&daemon);
+    let rt = support::runtime();
+    assert_eq!(twitch_state(&env).0, "disabled");
+    // The start-up states are recorded by then; an acknowledged publish commits after
+    // anything queued before it.
+    std::thread::sleep(Duration::from_millis(300));
+    rt.block_on(client.publish(support::custom_events(1, 0)))
+        .unwrap();
+    let history = rt
+        .block_on(client.history(&["platform.status".into()], None, Some(100)))
+        .unwrap();
+    assert!(history.events.is_empty(), "{:?}", history.events);
+}

@@ -180,13 +180,16 @@ fn record_state(
     bus: &EventBus,
 ) {
     health.set(platform.as_str(), component_state(state), detail);
+    // A platform that starts disabled (no config section) did not change: storing
+    // that at every start only filled the log with three lines per start.
     let changed = states
         .lock()
-        .map(|mut states| {
-            states
-                .insert(platform, (state, detail.to_owned()))
-                .is_none_or(|(previous, _)| previous != state)
-        })
+        .map(
+            |mut states| match states.insert(platform, (state, detail.to_owned())) {
+                Some((previous, _)) => previous != state,
+                None => state != ConnectionState::Disabled,
+            },
+        )
         .unwrap_or(true);
     if changed {
         let bus = bus.clone();
