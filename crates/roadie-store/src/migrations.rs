@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: "20261127100000_obs_health",
         sql: include_str!("../migrations/20261127100000_obs_health.sql"),
     },
+    Migration {
+        version: "20261127190000_event_log_light_check",
+        sql: include_str!("../migrations/20261127190000_event_log_light_check.sql"),
+    },
 ];
 
 /// What opening the database did.
@@ -214,6 +218,7 @@ mod tests {
         ("20261126150000_stream_analytics", "e3a631cce8d9f9a1"),
         ("20261127090000_automation", "e15c07334a3c3d86"),
         ("20261127100000_obs_health", "374fd0f6a06ca558"),
+        ("20261127190000_event_log_light_check", "c3c1b53c203cce4d"),
     ];
 
     #[test]

@@ -102,6 +102,87 @@ fn pending_migration_on_existing_data_is_preceded_by_a_backup() {
 }
 
 #[test]
+fn the_event_log_rebuild_keeps_every_event_and_drops_only_the_json_parse() {
+    const REBUILD: &str = "20261127190000_event_log_light_check";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roadie.db");
+    let position = MIGRATIONS
+        .iter()
+        .position(|migration| migration.version == REBUILD)
+        .unwrap();
+    {
+        // A database as the previous build left it, with events in it.
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY NOT NULL, checksum TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)",
+            )
+            .unwrap();
+        for migration in &MIGRATIONS[..position] {
+            connection.execute_batch(migration.sql).unwrap();
+            connection
+                .execute(
+                    "INSERT INTO schema_migrations VALUES (?1, 'old', 0)",
+                    [migration.version],
+                )
+                .unwrap();
+        }
+        connection
+            .execute_batch(
+                r#"INSERT INTO event_log VALUES ('01KB0000000000000000000001', 1, 'twitch', 'follow', '{"user":{"id":"1"}}');
+                   INSERT INTO event_log VALUES ('01KB0000000000000000000002', 2, 'kick', 'chat.message', '{"text":"hi"}');"#,
+            )
+            .unwrap();
+    }
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, report) = Store::open(&path, StoreOptions::default(), no_hook()).unwrap();
+        assert_eq!(report.applied, vec![REBUILD.to_owned()]);
+        let kept = store.events_after(None, vec![], 10).await.unwrap();
+        assert_eq!(
+            kept.iter()
+                .map(|row| (
+                    row.id.to_string(),
+                    row.kind.to_string(),
+                    row.data_json.clone()
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                (
+                    "01KB0000000000000000000001".to_owned(),
+                    "follow".to_owned(),
+                    r#"{"user":{"id":"1"}}"#.to_owned()
+                ),
+                (
+                    "01KB0000000000000000000002".to_owned(),
+                    "chat.message".to_owned(),
+                    r#"{"text":"hi"}"#.to_owned()
+                ),
+            ]
+        );
+        let chats = store
+            .events_after(None, vec!["chat.message".into()], 10)
+            .await
+            .unwrap();
+        assert_eq!(chats.len(), 1, "the type index came back");
+        // Data that is not a JSON object is still refused.
+        let mut bad = custom(0);
+        bad.data_json = "not json".into();
+        assert!(store.append_events_acked(vec![bad]).await.is_err());
+        store.close(Duration::from_secs(5)).await;
+    });
+    let connection = Connection::open(&path).unwrap();
+    let table: String = connection
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = 'event_log'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(!table.contains("json_valid"), "{table}");
+}
+
+#[test]
 fn a_database_from_a_newer_build_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("roadie.db");
