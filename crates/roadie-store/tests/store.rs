@@ -106,27 +106,9 @@ fn the_event_log_rebuild_keeps_every_event_and_drops_only_the_json_parse() {
     const REBUILD: &str = "20261127190000_event_log_light_check";
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("roadie.db");
-    let position = MIGRATIONS
-        .iter()
-        .position(|migration| migration.version == REBUILD)
-        .unwrap();
     {
         // A database as the previous build left it, with events in it.
-        let connection = Connection::open(&path).unwrap();
-        connection
-            .execute_batch(
-                "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY NOT NULL, checksum TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)",
-            )
-            .unwrap();
-        for migration in &MIGRATIONS[..position] {
-            connection.execute_batch(migration.sql).unwrap();
-            connection
-                .execute(
-                    "INSERT INTO schema_migrations VALUES (?1, 'old', 0)",
-                    [migration.version],
-                )
-                .unwrap();
-        }
+        let (connection, _) = support::database_before(&path, REBUILD);
         connection
             .execute_batch(
                 r#"INSERT INTO event_log VALUES ('01KB0000000000000000000001', 1, 'twitch', 'follow', '{"user":{"id":"1"}}');

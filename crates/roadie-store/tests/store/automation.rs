@@ -5,9 +5,8 @@ use roadie_core::Platform;
 use roadie_store::{
     MIGRATIONS, Store, StoreError, StoredAction, StoredCommand, StoredScript, StoredTimer,
 };
-use rusqlite::Connection;
 
-use super::support::{close, open, runtime};
+use super::support::{close, database_before, open, runtime};
 
 const AUTOMATION: &str = "20261127090000_automation";
 
@@ -58,28 +57,9 @@ async fn raw<T: Send + 'static>(
 fn the_migration_applies_to_a_database_of_the_previous_migrations() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("roadie.db");
-    let position = MIGRATIONS
-        .iter()
-        .position(|migration| migration.version == AUTOMATION)
-        .unwrap();
-    assert!(position > 0);
-    {
+    let position = {
         // A database as the previous build left it, with data in it.
-        let connection = Connection::open(&path).unwrap();
-        connection
-            .execute_batch(
-                "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY NOT NULL, checksum TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)",
-            )
-            .unwrap();
-        for migration in &MIGRATIONS[..position] {
-            connection.execute_batch(migration.sql).unwrap();
-            connection
-                .execute(
-                    "INSERT INTO schema_migrations VALUES (?1, 'old', 0)",
-                    [migration.version],
-                )
-                .unwrap();
-        }
+        let (connection, position) = database_before(&path, AUTOMATION);
         connection
             .execute_batch(
                 "INSERT INTO event_log VALUES ('01KB0000000000000000000000', 1, 'twitch', 'follow', '{}');
@@ -87,7 +67,8 @@ fn the_migration_applies_to_a_database_of_the_previous_migrations() {
                  INSERT INTO stream_sessions (platform, started_at_ms) VALUES ('kick', 5);",
             )
             .unwrap();
-    }
+        position
+    };
     let rt = runtime();
     rt.block_on(async {
         let hook: roadie_store::CommitHook = Box::new(|_: &[roadie_store::EventRow]| {});

@@ -1,10 +1,10 @@
-//! Helpers shared by the automation and points tests.
+//! Helpers shared by the store tests.
 
 use std::path::Path;
 use std::time::Duration;
 
 use roadie_core::Platform;
-use roadie_store::{EventRow, PointsChange, Store, StoreOptions, ViewerSeen};
+use roadie_store::{EventRow, MIGRATIONS, PointsChange, Store, StoreOptions, ViewerSeen};
 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -20,6 +20,32 @@ pub fn open(dir: &Path) -> Store {
     Store::open(&dir.join("roadie.db"), StoreOptions::default(), hook)
         .unwrap()
         .0
+}
+
+/// A database at `path` as a build before migration `version` left it (every earlier
+/// migration applied and recorded), and the index of `version` in `MIGRATIONS`.
+pub fn database_before(path: &Path, version: &str) -> (rusqlite::Connection, usize) {
+    let position = MIGRATIONS
+        .iter()
+        .position(|migration| migration.version == version)
+        .unwrap();
+    assert!(position > 0);
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY NOT NULL, checksum TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)",
+        )
+        .unwrap();
+    for migration in &MIGRATIONS[..position] {
+        connection.execute_batch(migration.sql).unwrap();
+        connection
+            .execute(
+                "INSERT INTO schema_migrations VALUES (?1, 'old', 0)",
+                [migration.version],
+            )
+            .unwrap();
+    }
+    (connection, position)
 }
 
 pub async fn close(store: Store) {
