@@ -160,17 +160,16 @@ impl Store {
     /// the busiest producers need no future per event. Gives the event back when the
     /// queue is full: [`Store::append_event`] then waits for room.
     pub fn try_append_event(&self, event: NewEvent) -> Result<Option<NewEvent>, StoreError> {
-        let command = writer::Command::Append {
-            events: vec![event],
-            ack: None,
-        };
-        match self.inner.writer.try_send(command) {
-            Ok(()) => Ok(None),
-            Err(mpsc::error::TrySendError::Full(writer::Command::Append {
-                mut events, ..
-            })) => Ok(events.pop()),
-            Err(mpsc::error::TrySendError::Full(_)) => Ok(None),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(StoreError::WriterGone),
+        match self.inner.writer.try_reserve() {
+            Ok(room) => {
+                room.send(writer::Command::Append {
+                    events: vec![event],
+                    ack: None,
+                });
+                Ok(None)
+            }
+            Err(mpsc::error::TrySendError::Full(())) => Ok(Some(event)),
+            Err(mpsc::error::TrySendError::Closed(())) => Err(StoreError::WriterGone),
         }
     }
 

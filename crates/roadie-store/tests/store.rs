@@ -409,6 +409,37 @@ fn events_wait_out_another_programs_write_lock_and_none_is_lost() {
     });
 }
 
+/// While the writer cannot take more (here another program holds the lock), a try
+/// gives the event back instead of waiting; everything taken is stored afterwards.
+#[test]
+fn a_full_queue_gives_a_tried_event_back_and_loses_none_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roadie.db");
+    let rt = runtime();
+    rt.block_on(async {
+        let options = StoreOptions {
+            queue_capacity: 8,
+            max_batch: 4,
+            ..StoreOptions::default()
+        };
+        let (store, other) = locked_store(&path, options, no_hook());
+        let mut taken = 0;
+        let given_back = loop {
+            match store.try_append_event(custom(taken)).unwrap() {
+                None => taken += 1,
+                Some(event) => break event,
+            }
+            assert!(taken < 1000, "the queue never filled");
+        };
+        assert_eq!(given_back.data_json, custom(taken).data_json);
+        other.execute_batch("COMMIT").unwrap();
+        store.append_event(given_back).await.unwrap();
+        store.flush().await.unwrap();
+        assert_eq!(store.event_count().await.unwrap(), taken as u64 + 1);
+        assert!(store.close(Duration::from_secs(5)).await);
+    });
+}
+
 /// A shutdown while the lock is still held ends the wait: the daemon can stop, and
 /// whoever waited for an acknowledgement hears that it failed.
 #[test]
