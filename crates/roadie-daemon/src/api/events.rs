@@ -124,7 +124,7 @@ async fn serve_stream(
     let wanted =
         |kind: &str| query.types.is_empty() || query.types.iter().any(|wanted| wanted == kind);
 
-    if query.since.is_some() && out.replay(&state, &query.types).await.is_err() {
+    if query.since.is_some() && out.replay(&state, &query.types, None).await.is_err() {
         return;
     }
 
@@ -162,7 +162,7 @@ async fn serve_stream(
                     // the fan-out (a flood, a busy machine) catches up from the database
                     // and misses nothing. Only one whose client stopped reading is cut off.
                     tracing::debug!(missed, last_sent = %out.last_sent, "an event-stream subscriber catches up from the database");
-                    match out.catch_up(&state, &query.types).await {
+                    match out.replay(&state, &query.types, Some(STALLED)).await {
                         Ok(()) => unflushed = false,
                         Err(StreamEnded::TooSlow) => {
                             tracing::warn!(missed, last_sent = %out.last_sent, "cut off a slow event-stream subscriber");
@@ -227,25 +227,17 @@ impl Outgoing {
         flushed.map_err(|_| StreamEnded::Gone)
     }
 
-    /// [`Outgoing::replay`] for a subscriber that fell behind, given up on once its
-    /// client has kept it waiting for [`STALLED`] since it was last caught up.
-    async fn catch_up(&mut self, state: &AppState, types: &[String]) -> Result<(), StreamEnded> {
-        self.replay_checking(state, types, true).await
-    }
-
-    /// Sends the stored events after `last_sent`, page by page, until none are left.
-    async fn replay(&mut self, state: &AppState, types: &[String]) -> Result<(), StreamEnded> {
-        self.replay_checking(state, types, false).await
-    }
-
-    async fn replay_checking(
+    /// Sends the stored events after `last_sent`, page by page, until none are left;
+    /// given up on once the client has kept the stream waiting for longer than
+    /// `give_up_after` since it was last caught up (a subscriber catching up).
+    async fn replay(
         &mut self,
         state: &AppState,
         types: &[String],
-        give_up_when_stalled: bool,
+        give_up_after: Option<Duration>,
     ) -> Result<(), StreamEnded> {
         loop {
-            if give_up_when_stalled && self.blocked > STALLED {
+            if give_up_after.is_some_and(|limit| self.blocked > limit) {
                 return Err(StreamEnded::TooSlow);
             }
             let page = match state

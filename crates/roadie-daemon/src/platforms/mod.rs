@@ -209,6 +209,16 @@ fn record_state(
     }
 }
 
+impl DaemonSink {
+    /// After an event was queued for storage (or could not be): automation sees it.
+    fn queued(&self, queued: Result<(), roadie_store::StoreError>, event: Event) {
+        if let Err(error) = queued {
+            tracing::error!(%error, platform = %self.platform, "could not store a platform event");
+        }
+        self.automation.observe(event);
+    }
+}
+
 impl PlatformSink for DaemonSink {
     fn event(&self, event: Event) -> BoxFuture<'_, ()> {
         if !matches!(
@@ -219,19 +229,12 @@ impl PlatformSink for DaemonSink {
             // queue has room, with no future holding the event (it was most of the
             // allocation per chat line).
             return match self.bus.try_publish(&event) {
-                Ok(None) => {
-                    self.automation.observe(event);
-                    Box::pin(std::future::ready(()))
-                }
                 Ok(Some(prepared)) => Box::pin(async move {
-                    if let Err(error) = self.bus.publish_prepared(prepared).await {
-                        tracing::error!(%error, platform = %self.platform, "could not store a platform event");
-                    }
-                    self.automation.observe(event);
+                    let queued = self.bus.publish_prepared(prepared).await;
+                    self.queued(queued, event);
                 }),
-                Err(error) => {
-                    tracing::error!(%error, platform = %self.platform, "could not store a platform event");
-                    self.automation.observe(event);
+                queued => {
+                    self.queued(queued.map(|_| ()), event);
                     Box::pin(std::future::ready(()))
                 }
             };
@@ -270,10 +273,8 @@ impl PlatformSink for DaemonSink {
             }
             // Automation sees an event after it is queued for storage, so what it
             // publishes in answer (a command's reply) is stored after it.
-            if let Err(error) = self.bus.publish(&event).await {
-                tracing::error!(%error, platform = %self.platform, "could not store a platform event");
-            }
-            self.automation.observe(event);
+            let queued = self.bus.publish(&event).await;
+            self.queued(queued, event);
         })
     }
 
