@@ -92,9 +92,42 @@ pub enum ConfigError {
         /// What was wrong and what was expected.
         message: String,
     },
+    /// More than one problem, in the file's line order. Still one line (the CLI's
+    /// reason is always one line), with each problem numbered.
+    #[error("{} problems in the configuration: {}", errors.len(), list(errors))]
+    Several {
+        /// Every problem found, in the order they were found.
+        errors: Vec<ConfigError>,
+    },
+}
+
+fn list(errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .enumerate()
+        .map(|(index, error)| format!("({}) {error}", index + 1))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl ConfigError {
+    /// One error as itself, several as [`ConfigError::Several`].
+    pub(crate) fn from_several(mut errors: Vec<ConfigError>) -> ConfigError {
+        errors.sort_by_key(|error| match error {
+            ConfigError::Invalid {
+                location: Location::File { line, .. },
+                ..
+            } => line.unwrap_or(usize::MAX),
+            _ => usize::MAX,
+        });
+        if errors.len() == 1
+            && let Some(only) = errors.pop()
+        {
+            return only;
+        }
+        ConfigError::Several { errors }
+    }
+
     /// The process exit code for this error: always 2 (usage error).
     pub fn exit_code(&self) -> u8 {
         2

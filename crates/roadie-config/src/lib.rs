@@ -47,7 +47,9 @@
 //! /home/ana/.config/roadie/config.toml, line 3, key `server.lisen`: unknown key `lisen` in [server]; expected one of: listen, allowed_hosts
 //! ```
 //!
-//! Every [`ConfigError`] is a usage error: exit code 2 ([`ConfigError::exit_code`]).
+//! A file with several problems gets them all in one [`ConfigError::Several`], in line
+//! order, so one edit fixes them all. Every [`ConfigError`] is a usage error: exit code 2
+//! ([`ConfigError::exit_code`]).
 //!
 //! # Secrets
 //!
@@ -361,9 +363,75 @@ fn layer(
     Ok((config, warnings))
 }
 
-/// Deserializes the merged table. When a value from the environment was read as TOML (a
-/// number, a boolean...) and does not fit its key, it is retried as the plain string.
+/// Deserializes the merged table.
+///
+/// Every bad key is reported, not only the first: each one found is taken out of the
+/// table and the rest is read again, so a file with three typos needs one edit, not three
+/// starts. Only a key that cannot be taken out (a required key that is missing) ends the
+/// search early.
 fn deserialize(mut table: toml::Table, origins: &Origins<'_>) -> Result<Config, ConfigError> {
+    let mut found: Vec<ConfigError> = Vec::new();
+    let mut removed: Vec<Vec<String>> = Vec::new();
+    loop {
+        let failure = match deserialize_once(&mut table, origins) {
+            Ok(config) if found.is_empty() => return Ok(config),
+            Ok(_) => break,
+            Err(failure) => failure,
+        };
+        // `client_idd = ...` is taken out, and then `client_id` is missing: the first
+        // message already names the expected keys, so the second would only repeat it.
+        let follows_a_removed_key = failure.missing_key
+            && removed.iter().any(|gone| {
+                gone.len() == failure.path.len()
+                    && gone[..gone.len() - 1] == failure.path[..failure.path.len() - 1]
+            });
+        if follows_a_removed_key {
+            break;
+        }
+        found.push(failure.error);
+        if found.len() >= MAX_REPORTED_ERRORS || !remove_key(&mut table, &failure.path) {
+            break;
+        }
+        removed.push(failure.path);
+    }
+    Err(ConfigError::from_several(found))
+}
+
+/// At most this many problems are listed at once.
+const MAX_REPORTED_ERRORS: usize = 20;
+
+/// Takes the key at `path` (up to its first list index) out of `table`; false when there
+/// is no such key.
+fn remove_key(table: &mut toml::Table, path: &[String]) -> bool {
+    let keys: Vec<&String> = path
+        .iter()
+        .take_while(|segment| !segment.starts_with('['))
+        .collect();
+    let Some((last, sections)) = keys.split_last() else {
+        return false;
+    };
+    let mut current = table;
+    for section in sections {
+        match current.get_mut(section.as_str()) {
+            Some(toml::Value::Table(inner)) => current = inner,
+            _ => return false,
+        }
+    }
+    current.remove(last.as_str()).is_some()
+}
+
+/// The first problem [`deserialize_once`] met.
+struct Failure {
+    error: ConfigError,
+    /// The key path it is about.
+    path: Vec<String>,
+    /// A required key is missing (so there is nothing to take out).
+    missing_key: bool,
+}
+
+/// One attempt at reading the merged table. When a value from the environment was read
+/// as TOML and does not fit its key, it is retried as the plain string.
+fn deserialize_once(table: &mut toml::Table, origins: &Origins<'_>) -> Result<Config, Failure> {
     let mut first_errors: HashMap<usize, ConfigError> = HashMap::new();
     loop {
         let value = toml::Value::Table(table.clone());
@@ -381,6 +449,7 @@ fn deserialize(mut table: toml::Table, origins: &Origins<'_>) -> Result<Config, 
                 serde_path_to_error::Segment::Unknown => "?".to_owned(),
             })
             .collect();
+        let missing_key = error.inner().message().starts_with("missing field `");
         let message = describe(&mut path, error.inner().message());
         let built = origins.error(&path, None, message);
 
@@ -392,14 +461,26 @@ fn deserialize(mut table: toml::Table, origins: &Origins<'_>) -> Result<Config, 
             _ => None,
         };
         let Some(index) = env_index else {
-            return Err(built);
+            return Err(Failure {
+                error: built,
+                path,
+                missing_key,
+            });
         };
         if let Some(first) = first_errors.remove(&index) {
-            return Err(first);
+            return Err(Failure {
+                error: first,
+                path,
+                missing_key,
+            });
         }
         let o = &origins.overrides[index];
         if o.value.is_str() {
-            return Err(built);
+            return Err(Failure {
+                error: built,
+                path,
+                missing_key,
+            });
         }
         first_errors.insert(index, built);
         if let Some(toml::Value::Table(section)) = table.get_mut(&o.section) {

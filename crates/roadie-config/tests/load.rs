@@ -856,3 +856,62 @@ fn youtube_costs_and_kick_webhook_are_read_with_defaults_for_the_rest() {
     let (_, error) = load_err("[youtube]\nclient_id = \"y\"\nstream_hours = 0\n", &[]);
     assert!(error.to_string().contains("greater than 0"), "{error}");
 }
+
+/// A file with several mistakes lists them all at once, each with its line and key, so
+/// one edit fixes them all; the message still counts as one usage error.
+#[test]
+fn every_mistake_in_a_file_is_listed_at_once() {
+    let text = "[server]\nlisen = \"127.0.0.1:7717\"\n\n[keystore]\nbackend = \"keychain\"\n\n[log]\nformat = \"xml\"\nlevel = \"info\"\n\n[colours]\nbackground = \"red\"\n";
+    let (path, error) = load_err(text, &[]);
+    let ConfigError::Several { errors } = &error else {
+        panic!("expected every problem, got {error:?}");
+    };
+    let keys: Vec<(String, Option<usize>)> = errors
+        .iter()
+        .map(|error| match error {
+            ConfigError::Invalid {
+                location: Location::File { line, .. },
+                key,
+                ..
+            } => (key.clone(), *line),
+            other => panic!("expected file errors, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("server.lisen".to_owned(), Some(2)),
+            ("keystore.backend".to_owned(), Some(5)),
+            ("log.format".to_owned(), Some(8)),
+            ("colours".to_owned(), Some(11)),
+        ]
+    );
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with("4 problems in the configuration:"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.lines().count(),
+        1,
+        "the reason stays one line: {shown}"
+    );
+    assert!(shown.contains("(1) ") && shown.contains(" (4) "), "{shown}");
+    assert!(shown.contains(&path.display().to_string()), "{shown}");
+    assert_eq!(error.exit_code(), 2);
+
+    // A misspelt required key is named once, not again as missing.
+    let (_, error) = load_err(
+        "[twitch]\nclient_idd = \"abc\"\n\n[server]\nlisen = \"x\"\n",
+        &[],
+    );
+    let shown = error.to_string();
+    assert!(shown.starts_with("2 problems"), "{shown}");
+    assert!(shown.contains("`twitch.client_idd`"), "{shown}");
+    assert!(shown.contains("`server.lisen`"), "{shown}");
+    assert!(!shown.contains("missing"), "{shown}");
+
+    // One mistake stays one plain error, as before.
+    let (_, single) = load_err("[server]\nlisen = \"x\"\n", &[]);
+    assert!(matches!(single, ConfigError::Invalid { .. }), "{single:?}");
+}
