@@ -96,7 +96,7 @@ pub enum ConfigError {
     /// reason is always one line), with each problem numbered.
     #[error("{} problems in the configuration: {}", errors.len(), list(errors))]
     Several {
-        /// Every problem found, in the order they were found.
+        /// Every problem found, in the file's line order.
         errors: Vec<ConfigError>,
     },
 }
