@@ -128,6 +128,14 @@ impl ConfigError {
         ConfigError::Several { errors }
     }
 
+    /// The config section an [`ConfigError::Invalid`] is about (`tts` for `tts.command`).
+    pub(crate) fn section(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid { key, .. } => key.split(['.', '[']).next(),
+            _ => None,
+        }
+    }
+
     /// The process exit code for this error: always 2 (usage error).
     pub fn exit_code(&self) -> u8 {
         2

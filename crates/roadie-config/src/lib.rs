@@ -368,14 +368,26 @@ fn layer(
 /// Every bad key is reported, not only the first: each one found is taken out of the
 /// table and the rest is read again, so a file with three typos needs one edit, not three
 /// starts. Only a key that cannot be taken out (a required key that is missing) ends the
-/// search early.
+/// search early. The rules across keys ([`validate`]) are checked over what remains.
 fn deserialize(mut table: toml::Table, origins: &Origins<'_>) -> Result<Config, ConfigError> {
     let mut found: Vec<ConfigError> = Vec::new();
     let mut removed: Vec<Vec<String>> = Vec::new();
     loop {
         let failure = match deserialize_once(&mut table, origins) {
             Ok(config) if found.is_empty() => return Ok(config),
-            Ok(_) => break,
+            Ok(rest) => {
+                // The keys that read can still break a rule across keys; say so now too,
+                // unless a key of that section was taken out (the rule may only fail
+                // because of that).
+                if let Err(error) = validate(&rest, origins)
+                    && !removed
+                        .iter()
+                        .any(|gone| gone.first().map(String::as_str) == error.section())
+                {
+                    found.push(error);
+                }
+                break;
+            }
             Err(failure) => failure,
         };
         // `client_idd = ...` is taken out, and then `client_id` is missing: the first

@@ -911,6 +911,25 @@ fn every_mistake_in_a_file_is_listed_at_once() {
     assert!(shown.contains("`server.lisen`"), "{shown}");
     assert!(!shown.contains("missing"), "{shown}");
 
+    // A rule across keys is checked over the keys that read, in the same message.
+    let (_, error) = load_err(
+        "[server]\nlisen = \"x\"\n\n[tts]\nengine = \"command\"\n",
+        &[],
+    );
+    let shown = error.to_string();
+    assert!(shown.starts_with("2 problems"), "{shown}");
+    assert!(shown.contains("`server.lisen`"), "{shown}");
+    assert!(shown.contains("`tts.command`: required when"), "{shown}");
+    // ...but not when a key of its section was taken out: `comand` is the real problem.
+    let (_, error) = load_err(
+        "[server]\nlisen = \"x\"\n\n[tts]\nengine = \"command\"\ncomand = [\"piper\"]\n",
+        &[],
+    );
+    let shown = error.to_string();
+    assert!(shown.starts_with("2 problems"), "{shown}");
+    assert!(shown.contains("`tts.comand`"), "{shown}");
+    assert!(!shown.contains("required when"), "{shown}");
+
     // One mistake stays one plain error, as before.
     let (_, single) = load_err("[server]\nlisen = \"x\"\n", &[]);
     assert!(matches!(single, ConfigError::Invalid { .. }), "{single:?}");
