@@ -50,9 +50,35 @@ pub async fn run(global: &Global, args: &TtsArgs) -> anyhow::Result<()> {
         TtsAction::Resume => "resume",
         TtsAction::Clear => "clear",
     };
+    // The queue as it was, to say what the control did (the API answers 204 only).
+    let before = if global.json {
+        None
+    } else {
+        client.tts_queue().await.ok()
+    };
     client.tts_control(control).await?;
-    if !global.json {
-        println!("{control}: done");
+    if let Some(queue) = before {
+        println!("{}", what_it_did(control, &queue));
     }
     Ok(())
+}
+
+/// One line on what `control` did to `queue` (the queue just before it).
+fn what_it_did(control: &str, queue: &roadie_protocol::TtsQueueInfo) -> String {
+    let waiting = queue.pending.len();
+    match (control, &queue.current) {
+        ("skip", Some(item)) => format!("skipped #{}: {}", item.id, item.text),
+        ("skip", None) => "nothing was being spoken".to_owned(),
+        ("clear", current) => match usize::from(current.is_some()) + waiting {
+            0 => "the queue was already empty".to_owned(),
+            cleared => format!("cleared {cleared} item(s)"),
+        },
+        ("pause", _) if queue.paused => "already paused".to_owned(),
+        ("pause", _) => format!(
+            "paused: what is being spoken finishes; {waiting} waiting item(s) and new ones wait for `roadie tts resume`"
+        ),
+        ("resume", _) if !queue.paused => "not paused".to_owned(),
+        ("resume", _) => format!("resumed: {waiting} waiting item(s) go on"),
+        (other, _) => format!("{other}: done"),
+    }
 }

@@ -115,7 +115,10 @@ fn the_tts_queue_filters_speaks_reports_and_obeys_controls() {
     next("tts.finished");
 
     // Paused: items wait; resumed: they play. Skip ends the one being spoken.
-    assert_eq!(run(&env, &["tts", "pause"]).0, Some(0));
+    let (code, out, _) = run(&env, &["tts", "pause"]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("paused: "), "{out}");
+    assert_eq!(run(&env, &["tts", "pause"]).1.trim(), "already paused");
     assert_eq!(run(&env, &["tts", "say", "first"]).0, Some(0));
     next("tts.queued");
     let (_, queue, _) = run(&env, &["tts", "queue"]);
@@ -124,10 +127,23 @@ fn the_tts_queue_filters_speaks_reports_and_obeys_controls() {
         queue.contains("(paused)") && queue.contains("first"),
         "{queue}"
     );
-    assert_eq!(run(&env, &["tts", "resume"]).0, Some(0));
-    assert_eq!(next("tts.started")["text"], "first");
-    assert_eq!(run(&env, &["tts", "skip"]).0, Some(0));
+    let (code, out, _) = run(&env, &["tts", "resume"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.trim(), "resumed: 1 waiting item(s) go on");
+    let started = next("tts.started");
+    assert_eq!(started["text"], "first");
+    let (code, out, _) = run(&env, &["tts", "skip"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.trim(), format!("skipped #{}: first", started["id"]));
     assert_eq!(next("tts.skipped")["reason"], "requested");
+    assert_eq!(
+        run(&env, &["tts", "skip"]).1.trim(),
+        "nothing was being spoken"
+    );
+    assert_eq!(
+        run(&env, &["tts", "clear"]).1.trim(),
+        "the queue was already empty"
+    );
 
     // An action's TTS step goes through the same queue.
     let actions = env.root().join("actions.toml");
