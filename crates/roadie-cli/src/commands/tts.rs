@@ -57,8 +57,11 @@ pub async fn run(global: &Global, args: &TtsArgs) -> anyhow::Result<()> {
         client.tts_queue().await.ok()
     };
     client.tts_control(control).await?;
-    if let Some(queue) = before {
-        println!("{}", what_it_did(control, &queue));
+    if !global.json {
+        match before {
+            Some(queue) => println!("{}", what_it_did(control, &queue)),
+            None => println!("{control}: done"),
+        }
     }
     Ok(())
 }
